@@ -1,0 +1,346 @@
+"""
+GPT-1 (Radford et al. 2018, "Improving Language Understanding by Generative Pre-Training"), by hand.
+
+Read top to bottom: config and presets, attention (fast path and the reference math), the block, the
+model with its key/value-cache generation, the optimizer set-up, MFU, and a small safetensors writer.
+"""
+import json
+import math
+import os
+import struct
+import time
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+from torch.nn import functional as F
+
+
+@dataclass
+class GPTConfig:
+    vocab_size: int = 4096
+    block_size: int = 256
+    n_layer: int = 6
+    n_head: int = 6
+    n_embd: int = 384
+    dropout: float = 0.1  # GPT-1 used 0.1 on embeddings, attention and residuals
+    bias: bool = True
+    norm_first: bool = False  # False: GPT-1's post-LayerNorm. True: GPT-2's pre-LayerNorm + final LayerNorm
+
+
+# Shapes by the names the product uses. Each rounds honestly to its name with its default tokenizer
+# (a byte-level BPE of vocab_size tokens trained on the run's data); see test_presets_match_their_names.
+# '117M' is GPT-1 itself: 12 layers, 768 wide, 12 heads, context 512 and its 40,478-token BPE.
+PRESETS = {
+    '12M': dict(n_layer=6, n_head=6, n_embd=384, block_size=256, vocab_size=4096),
+    '33M': dict(n_layer=9, n_head=8, n_embd=512, block_size=512, vocab_size=8192),
+    '117M': dict(n_layer=12, n_head=12, n_embd=768, block_size=512, vocab_size=40478),
+}
+
+# -----------------------------------------------------------------------------
+# Attention
+
+
+def attention_reference(q, k, v):
+    """Masked softmax attention written out, the specification the fast path is tested against.
+    q is (B, nh, T, hs); k, v are (B, nh, S, hs) with S >= T, the last T keys aligned with the queries."""
+    T, S = q.size(-2), k.size(-2)
+    att = (q @ k.transpose(-2, -1)) / math.sqrt(q.size(-1))
+    mask = torch.ones(T, S, dtype=torch.bool, device=q.device).tril(diagonal=S - T)
+    att = att.masked_fill(~mask, float('-inf'))
+    return F.softmax(att, dim=-1) @ v
+
+
+class KVCache:
+    """Preallocated keys and values for every layer, so generation feeds one new token per step."""
+
+    def __init__(self, config, batch_size, device, dtype):
+        hs = config.n_embd // config.n_head
+        shape = (config.n_layer, batch_size, config.n_head, config.block_size, hs)
+        self.k = torch.zeros(shape, device=device, dtype=dtype)
+        self.v = torch.zeros(shape, device=device, dtype=dtype)
+        self.pos = 0  # how many positions are filled
+
+
+class CausalSelfAttention(nn.Module):
+
+    def __init__(self, config):
+        super().__init__()
+        assert config.n_embd % config.n_head == 0
+        self.n_head = config.n_head
+        self.c_attn = nn.Linear(config.n_embd, 3 * config.n_embd, bias=config.bias)
+        self.c_proj = nn.Linear(config.n_embd, config.n_embd, bias=config.bias)
+        self.dropout = config.dropout
+        self.resid_dropout = nn.Dropout(config.dropout)
+
+    def forward(self, x, cache=None, layer=0):
+        B, T, C = x.size()
+        q, k, v = self.c_attn(x).split(C, dim=2)
+        q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))
+        mask, causal = None, True
+        if cache is not None:
+            start = cache.pos
+            cache.k[layer, :, :, start:start + T] = k
+            cache.v[layer, :, :, start:start + T] = v
+            k, v = cache.k[layer, :, :, :start + T], cache.v[layer, :, :, :start + T]
+            if start > 0:  # queries sit at the end of the keys: a plain causal mask would be misaligned
+                causal = False
+                if T > 1:
+                    mask = torch.ones(T, start + T, dtype=torch.bool, device=x.device).tril(diagonal=start)
+        # flash / memory-efficient kernels where the device has them
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal,
+                                           dropout_p=self.dropout if self.training else 0.0)
+        y = y.transpose(1, 2).contiguous().view(B, T, C)
+        return self.resid_dropout(self.c_proj(y))
+
+
+class MLP(nn.Module):
+
+    def __init__(self, config):
+        super().__init__()
+        self.c_fc = nn.Linear(config.n_embd, 4 * config.n_embd, bias=config.bias)
+        self.c_proj = nn.Linear(4 * config.n_embd, config.n_embd, bias=config.bias)
+        self.dropout = nn.Dropout(config.dropout)
+
+    def forward(self, x):
+        # GPT-1 used the GELU with the tanh approximation (as in its released code)
+        return self.dropout(self.c_proj(F.gelu(self.c_fc(x), approximate='tanh')))
+
+
+class Block(nn.Module):
+
+    def __init__(self, config):
+        super().__init__()
+        self.norm_first = config.norm_first
+        self.ln_1 = nn.LayerNorm(config.n_embd, bias=config.bias)
+        self.attn = CausalSelfAttention(config)
+        self.ln_2 = nn.LayerNorm(config.n_embd, bias=config.bias)
+        self.mlp = MLP(config)
+
+    def forward(self, x, cache=None, layer=0):
+        if self.norm_first:  # GPT-2: normalise the branch input, keep the residual stream raw
+            x = x + self.attn(self.ln_1(x), cache, layer)
+            return x + self.mlp(self.ln_2(x))
+        # GPT-1 (paper section 3.1, after the original Transformer): residual add, then LayerNorm
+        x = self.ln_1(x + self.attn(x, cache, layer))
+        return self.ln_2(x + self.mlp(x))
+
+
+# -----------------------------------------------------------------------------
+# The model
+
+
+class GPT(nn.Module):
+
+    def __init__(self, config):
+        super().__init__()
+        self.config = config
+        self.wte = nn.Embedding(config.vocab_size, config.n_embd)
+        self.wpe = nn.Embedding(config.block_size, config.n_embd)  # learned positions, as in GPT-1
+        self.drop = nn.Dropout(config.dropout)
+        self.h = nn.ModuleList([Block(config) for _ in range(config.n_layer)])
+        # post-LN blocks already end normalised; pre-LN needs a last LayerNorm before the head
+        self.ln_f = nn.LayerNorm(config.n_embd, bias=config.bias) if config.norm_first else None
+        self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
+        self.lm_head.weight = self.wte.weight  # tied input and output embeddings
+        self.apply(self._init_weights)
+
+    def _init_weights(self, module):
+        if isinstance(module, (nn.Linear, nn.Embedding)):
+            torch.nn.init.normal_(module.weight, mean=0.0, std=0.02)  # GPT-1: N(0, 0.02)
+        if isinstance(module, nn.Linear) and module.bias is not None:
+            torch.nn.init.zeros_(module.bias)
+
+    def num_params(self):
+        return sum(p.numel() for p in self.parameters())  # parameters() yields the tied matrix once
+
+    def forward(self, idx, targets=None, cache=None):
+        B, T = idx.size()
+        start = cache.pos if cache is not None else 0
+        assert start + T <= self.config.block_size, f"sequence of {start + T} > block_size {self.config.block_size}"
+        pos = torch.arange(start, start + T, dtype=torch.long, device=idx.device)
+        x = self.drop(self.wte(idx) + self.wpe(pos))
+        for i, block in enumerate(self.h):
+            x = block(x, cache, i)
+        if cache is not None:
+            cache.pos += T
+        if self.ln_f is not None:
+            x = self.ln_f(x)
+        logits = self.lm_head(x)
+        loss = None
+        if targets is not None:  # -1 marks positions that carry no loss (e.g. prompt tokens)
+            loss = F.cross_entropy(logits.float().view(-1, logits.size(-1)), targets.view(-1), ignore_index=-1)
+        return logits, loss
+
+    # -------------------------------------------------------------------------
+    # Generation
+
+    @torch.no_grad()
+    def generate_stream(self, idx, max_new_tokens, temperature=1.0, top_k=None, top_p=None,
+                        use_cache=True, generator=None, stop_tokens=()):
+        """Yield the next token of each row, a (B,) tensor per step. temperature 0 means greedy.
+        With the cache the prompt is processed once, then one token per step. Learned absolute positions
+        shift when the context slides past block_size, so from then on each step re-encodes the last
+        block_size tokens: the output always equals the uncached one."""
+        was_training = self.training
+        self.eval()
+        bs = self.config.block_size
+        stop = torch.tensor(list(stop_tokens), device=idx.device, dtype=torch.long)
+        done = torch.zeros(idx.size(0), dtype=torch.bool, device=idx.device)
+        cache, feed = None, idx[:, -bs:]
+        try:
+            for _ in range(max_new_tokens):
+                if use_cache and (cache is None or cache.pos + feed.size(1) > bs):
+                    cache = KVCache(self.config, idx.size(0), idx.device, self.wte.weight.dtype)
+                    feed = idx[:, -bs:]
+                logits, _ = self(feed if use_cache else idx[:, -bs:], cache=cache if use_cache else None)
+                next_token = sample_next_token(logits[:, -1, :], temperature, top_k, top_p, generator)
+                idx = torch.cat((idx, next_token[:, None]), dim=1)
+                feed = next_token[:, None]
+                yield next_token
+                if len(stop_tokens):
+                    done |= torch.isin(next_token, stop)
+                    if bool(done.all()):
+                        return
+        finally:
+            self.train(was_training)
+
+    def generate(self, idx, max_new_tokens, temperature=1.0, top_k=None, top_p=None, use_cache=True,
+                 generator=None, stop_tokens=()):
+        """Return idx (B, T) extended by up to max_new_tokens sampled tokens."""
+        new = list(self.generate_stream(idx, max_new_tokens, temperature, top_k, top_p, use_cache,
+                                        generator, stop_tokens))
+        return torch.cat([idx] + [t[:, None] for t in new], dim=1)
+
+    # -------------------------------------------------------------------------
+    # Optimizer
+
+    def configure_optimizer(self, weight_decay, learning_rate, betas, eps, device_type):
+        """AdamW with decay on matrices only: biases, LayerNorm gains and nothing 1-D is decayed."""
+        params = {n: p for n, p in self.named_parameters() if p.requires_grad}
+        decay = [p for p in params.values() if p.dim() >= 2]
+        no_decay = [p for p in params.values() if p.dim() < 2]
+        seen = [id(p) for p in decay + no_decay]
+        assert len(seen) == len(set(seen)) == len(params), "every parameter must be in exactly one group"
+        groups = [{'params': decay, 'weight_decay': weight_decay}, {'params': no_decay, 'weight_decay': 0.0}]
+        fused = device_type == 'cuda'  # one kernel for all parameters instead of a loop over them
+        return torch.optim.AdamW(groups, lr=learning_rate, betas=betas, eps=eps, fused=fused)
+
+    def flops_per_token(self):
+        """Training FLOPs per token: 6 per weight (forward + backward) plus attention (PaLM, appendix B)."""
+        c = self.config
+        n = self.num_params() - self.wpe.weight.numel()
+        return 6 * n + 12 * c.n_layer * c.n_embd * c.block_size
+
+
+def sample_next_token(logits, temperature=1.0, top_k=None, top_p=None, generator=None):
+    """Pick one token per row from (B, V) logits: greedy at temperature 0, else top-k / nucleus sampling."""
+    if temperature == 0:
+        return logits.argmax(dim=-1)
+    logits = logits.float() / temperature
+    if top_k:
+        kth = torch.topk(logits, min(top_k, logits.size(-1))).values[:, -1:]
+        logits = logits.masked_fill(logits < kth, float('-inf'))
+    if top_p is not None and top_p < 1.0:
+        sorted_logits, order = torch.sort(logits, descending=True)
+        cum = F.softmax(sorted_logits, dim=-1).cumsum(dim=-1)
+        drop = cum - F.softmax(sorted_logits, dim=-1) > top_p  # keep the smallest set reaching top_p
+        logits = logits.scatter(1, order, sorted_logits.masked_fill(drop, float('-inf')))
+    probs = F.softmax(logits, dim=-1)
+    return torch.multinomial(probs, 1, generator=generator).squeeze(1)
+
+
+# -----------------------------------------------------------------------------
+# Model FLOPs utilisation against the running device's real peak
+
+# Dense bf16 tensor-core peaks from the vendors' data sheets, FLOP/s (no sparsity).
+GPU_BF16_PEAK_FLOPS = {
+    'H200': 989e12, 'H100 SXM': 989e12, 'H100 NVL': 835e12, 'H100 PCIe': 756e12, 'H100': 756e12,
+    'GH200': 989e12, 'B200': 2250e12, 'A100': 312e12, 'A800': 312e12, 'L40S': 362e12, 'L40': 181e12,
+    'L4': 121e12, 'A10G': 70e12, 'A10': 125e12, 'RTX 4090': 165e12, 'RTX 3090': 71e12,
+    'RTX A6000': 155e12, 'V100': 125e12, 'T4': 65e12,
+}
+_measured_cpu_peak = {}
+
+
+def cpu_has_bf16_units():
+    """True on CPUs with native bf16 matrix instructions (Intel AMX, AVX512-BF16), where bf16 pays."""
+    try:
+        with open('/proc/cpuinfo') as f:
+            flags = f.read()
+    except OSError:
+        return False
+    return 'amx_bf16' in flags or 'avx512_bf16' in flags
+
+
+def device_peak_flops(device_type, dtype, configured=0.0):
+    """Peak FLOP/s of the device this process runs on. GPUs by name; a CPU measured once with a large
+    matmul in the training dtype (or taken from `configured`). 0 when unknown."""
+    if configured:
+        return configured
+    if device_type == 'cuda':
+        name = torch.cuda.get_device_name()
+        for key in sorted(GPU_BF16_PEAK_FLOPS, key=len, reverse=True):  # 'H100 SXM' before 'H100'
+            if key in name:
+                peak = GPU_BF16_PEAK_FLOPS[key]
+                return peak if dtype in (torch.bfloat16, torch.float16) else peak / 2  # tf32 rate
+        return 0.0
+    if device_type == 'cpu':
+        if dtype not in _measured_cpu_peak:
+            a = torch.randn(1024, 1024, dtype=dtype)
+            b = torch.randn(1024, 1024, dtype=dtype)
+            a @ b
+            t0, n = time.perf_counter(), 0
+            while time.perf_counter() - t0 < 0.3:
+                a @ b
+                n += 1
+            _measured_cpu_peak[dtype] = 2 * 1024 ** 3 * n / (time.perf_counter() - t0)
+        return _measured_cpu_peak[dtype]
+    return 0.0
+
+
+# -----------------------------------------------------------------------------
+# safetensors: 8-byte header length, a JSON header of name -> dtype/shape/offsets, then raw bytes
+# (https://github.com/huggingface/safetensors#format). Written here to keep the dependencies at four.
+
+_ST_DTYPES = {torch.float32: 'F32', torch.float16: 'F16', torch.bfloat16: 'BF16', torch.int64: 'I64'}
+
+
+def save_safetensors(state_dict, path, metadata=None):
+    header, chunks, offset, seen = {}, [], 0, set()
+    for name, t in state_dict.items():
+        if t.data_ptr() in seen:  # tied weights are stored once, as safetensors requires
+            continue
+        seen.add(t.data_ptr())
+        raw = t.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes()
+        header[name] = {'dtype': _ST_DTYPES[t.dtype], 'shape': list(t.shape), 'data_offsets': [offset, offset + len(raw)]}
+        chunks.append(raw)
+        offset += len(raw)
+    if metadata:
+        header['__metadata__'] = {k: str(v) for k, v in metadata.items()}
+    head = json.dumps(header, separators=(',', ':')).encode()
+    head += b' ' * (-len(head) % 8)  # keep the data 8-byte aligned
+    tmp = path + '.tmp'
+    with open(tmp, 'wb') as f:
+        f.write(struct.pack('<Q', len(head)))
+        f.write(head)
+        for raw in chunks:
+            f.write(raw)
+    os.replace(tmp, path)
+
+
+def load_safetensors(path):
+    """Read a safetensors file into a dict of tensors (no pickle involved)."""
+    with open(path, 'rb') as f:
+        n = struct.unpack('<Q', f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    header.pop('__metadata__', None)
+    by_code = {v: k for k, v in _ST_DTYPES.items()}
+    out = {}
+    for name, info in header.items():
+        lo, hi = info['data_offsets']
+        buf = bytearray(data[lo:hi])
+        out[name] = torch.frombuffer(buf, dtype=torch.uint8).view(by_code[info['dtype']]).reshape(info['shape']).clone() \
+            if hi > lo else torch.empty(info['shape'], dtype=by_code[info['dtype']])
+    return out

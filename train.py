@@ -1,0 +1,447 @@
+"""
+Train a GPT-1 from one sentence, or on a prepared dataset folder.
+
+    python train.py configs/cooking_small.py            # a preset
+    python train.py --prompt="A GPT that writes haiku"  # no config file
+    python train.py --dataset_dir=my_data --max_iters=500
+    torchrun --standalone --nproc_per_node=2 train.py configs/cooking_small.py
+
+Settings: the defaults below, then a config file (plain assignments), then --key=value flags.
+"""
+import ast
+import contextlib
+import difflib
+import json
+import math
+import os
+import shutil
+import sys
+import time
+
+import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel as DDP
+
+import data
+import model as gpt
+from data import UserError
+from progress import Progress, write_loss_svg
+
+# -----------------------------------------------------------------------------
+# Defaults. Every knob is here; configs/ and --key=value override them.
+# I/O
+out_dir = ''  # '' = models/<domain>_<size>_<YYYYmmdd_HHMMSS>
+dataset_dir = ''  # a prepared folder (train.bin, val.bin, meta.json, tokenizer.json): skips the data steps
+init_from = 'scratch'  # 'scratch' or 'resume' (continue exactly from out_dir/ckpt.pt)
+# what to build (data.py)
+prompt = ''  # the one sentence describing the model
+size = '12M'  # model preset: '12M', '33M' or '117M' (model.PRESETS)
+generation_method = 'template'  # 'template' (offline), 'ollama' or 'openai' (teacher.py)
+initial_tokens = 0  # tokens to generate; 0 = the size's default (data.SIZE_TOKEN_TARGETS)
+final_tokens = 0  # tokens kept after refinement; 0 = the size's default
+tokenizer = 'bpe'  # 'bpe' (trained on the run's data) or 'gpt2' (tiktoken, 50,257 tokens)
+val_fraction = 0.1  # share of documents held out for validation
+# teacher models (teacher.py)
+teacher_url = ''  # '' = OLLAMA_HOST or http://localhost:11434
+gen_model = 'llama3.1:8b'  # writes the samples
+judge_model = 'qwen2.5:7b'  # scores them; '' = heuristic scores only
+api_key_env = ''  # NAME of the environment variable holding an API key (the key is never logged)
+gen_temperature = 0.8
+gen_top_p = 0.9
+num_predict = 150  # max tokens per teacher reply
+concurrency = 4  # teacher requests in flight
+fallback = 'template'  # server down: 'template' (warn and go on) or 'none' (stop)
+teacher_device = 'cpu'  # where the teacher runs: picks timeouts, 'cpu' (5/300/60 s) or 'gpu' (5/30/10 s)
+connect_timeout_s = 0.0  # 0 = teacher_device's
+generate_timeout_s = 0.0
+judge_timeout_s = 0.0
+# model (0 = the size preset's value)
+n_layer = 0
+n_head = 0
+n_embd = 0
+block_size = 0
+vocab_size = 0  # BPE vocabulary to train; the model uses the tokenizer's real size
+dropout = 0.1
+bias = True
+norm_first = False  # False = GPT-1 post-LayerNorm, True = GPT-2 pre-LayerNorm
+# optimisation: AdamW with the original product's settings
+batch_size = 16
+gradient_accumulation_steps = 1  # effective batch = batch_size * this * number of processes
+max_iters = 2000
+epochs = 0.0  # > 0 replaces max_iters: passes over the training tokens
+learning_rate = 3e-4
+min_lr = 3e-5  # cosine decays to this
+warmup_iters = 100
+lr_decay_iters = 0  # 0 = max_iters
+weight_decay = 0.01
+beta1 = 0.9
+beta2 = 0.999
+eps = 1e-8
+grad_clip = 1.0  # 0 = off
+# evaluation and logging
+eval_interval = 250
+eval_iters = 20
+log_interval = 10
+patience = 0  # stop after this many evaluations without a better val loss; 0 = off
+# system
+seed = 1337
+device = 'auto'  # 'auto' = cuda, then mps, then cpu
+dtype = 'auto'  # 'auto', 'float32', 'bfloat16' or 'float16'
+compile = 'auto'  # 'auto' = on for CUDA; True / False to force
+cpu_peak_flops = 0.0  # MFU denominator on CPU; 0 = measure once
+# -----------------------------------------------------------------------------
+DEFAULTS = {k: v for k, v in globals().items() if not k.startswith('_') and isinstance(v, (int, float, bool, str))}
+CHOICES = {'init_from': ('scratch', 'resume'), 'size': tuple(gpt.PRESETS), 'tokenizer': ('bpe', 'gpt2'),
+           'generation_method': ('template', 'ollama', 'openai'), 'fallback': ('template', 'none'),
+           'teacher_device': ('cpu', 'gpu'), 'device': ('auto', 'cpu', 'cuda', 'mps'),
+           'dtype': ('auto', 'float32', 'bfloat16', 'float16')}
+MODEL_KEYS = ('n_layer', 'n_head', 'n_embd', 'block_size', 'vocab_size', 'dropout', 'bias', 'norm_first')
+
+
+def set_setting(cfg, key, value, where):
+    if key not in DEFAULTS:
+        near = difflib.get_close_matches(key, DEFAULTS, n=1)
+        raise UserError(f"{where}: unknown setting '{key}'" + (f" (did you mean '{near[0]}'?)" if near else '')
+                        + "; the settings are listed at the top of train.py")
+    want = type(DEFAULTS[key])
+    if want is float and type(value) is int:
+        value = float(value)  # an int where a float is expected is fine
+    if type(value) is not want and not (key == 'compile' and isinstance(value, bool)):
+        raise UserError(f"{where}: '{key}' must be {want.__name__}, got {type(value).__name__} {value!r}")
+    if key in CHOICES and value not in CHOICES[key]:
+        raise UserError(f"{where}: '{key}' must be one of {', '.join(CHOICES[key])}, got {value!r}")
+    cfg[key] = value
+
+
+def load_config(argv):
+    """Defaults, then an optional config file, then --key=value flags; returns the settings as a dict."""
+    cfg = dict(DEFAULTS)
+    for arg in argv:
+        if not arg.startswith('--'):
+            if not os.path.isfile(arg):
+                raise UserError(f"config file '{arg}' not found (configs/ lists the presets)")
+            namespace = {}
+            try:
+                exec(compile_source(arg), {}, namespace)
+            except SyntaxError as e:
+                raise UserError(f"{arg}, line {e.lineno}: {e.msg}; a config holds plain assignments") from None
+            for key, value in namespace.items():
+                if not key.startswith('_') and not callable(value) and type(value).__name__ != 'module':
+                    set_setting(cfg, key, value, arg)
+        else:
+            key, sep, text = arg[2:].partition('=')
+            if not sep:
+                raise UserError(f"flag '{arg}' needs a value: --{key}=VALUE")
+            try:
+                value = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                value = text  # a bare word is a string
+            if isinstance(DEFAULTS.get(key), str) and key != 'compile':
+                value = text  # strings never need quotes
+            set_setting(cfg, key, value, f'--{key}')
+    for key in ('n_layer', 'n_head', 'n_embd', 'block_size', 'vocab_size'):
+        if cfg[key] == 0:
+            cfg[key] = gpt.PRESETS[cfg['size']][key]
+    if cfg['tokenizer'] == 'gpt2':
+        cfg['vocab_size'] = 50257
+    return cfg
+
+
+def compile_source(path):
+    with open(path) as f:
+        return compile(f.read(), path, 'exec')
+
+
+def ask_interactively():
+    """The original product's interactive mode: ask for what a config file would say."""
+    print("Text2GPT1: describe the model you want in one sentence.")
+    answers = {'prompt': input("prompt> ").strip(),
+               'size': input(f"size [{'/'.join(gpt.PRESETS)}, default 12M]> ").strip() or '12M',
+               'generation_method': input("data [template/ollama/openai, default template]> ").strip() or 'template'}
+    return [f'--{k}={v}' for k, v in answers.items()]
+
+
+def get_lr(it, cfg):
+    """Linear warm-up to learning_rate, then cosine decay to min_lr at lr_decay_iters."""
+    decay_iters = cfg['lr_decay_iters'] or cfg['max_iters']
+    if it < cfg['warmup_iters']:
+        return cfg['learning_rate'] * (it + 1) / (cfg['warmup_iters'] + 1)
+    if it >= decay_iters:
+        return cfg['min_lr']
+    ratio = (it - cfg['warmup_iters']) / max(1, decay_iters - cfg['warmup_iters'])
+    return cfg['min_lr'] + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (cfg['learning_rate'] - cfg['min_lr'])
+
+
+def pick_device_and_dtype(cfg):
+    dev = cfg['device']
+    if dev == 'auto':
+        dev = 'cuda' if torch.cuda.is_available() else 'mps' if torch.backends.mps.is_available() else 'cpu'
+    if dev == 'cuda' and not torch.cuda.is_available():
+        raise UserError("device 'cuda' asked for but no CUDA GPU is visible; use --device=cpu")
+    dt = cfg['dtype']
+    if dt == 'auto':
+        if dev == 'cuda':
+            dt = 'bfloat16' if torch.cuda.is_bf16_supported() else 'float16'
+        elif dev == 'cpu' and gpt.cpu_has_bf16_units():
+            dt = 'bfloat16'  # AMX / AVX512-BF16: about 1.8x float32 at the same shape
+        else:
+            dt = 'float32'
+    return dev, dt
+
+
+def save_checkpoint(path, state):
+    """Write to a temp file, then rename: a crash mid-save leaves the previous checkpoint whole."""
+    tmp = path + '.tmp'
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def training_step(model, optimizer, scaler, get_batch, cfg, ctx, lr):
+    """One optimizer step over gradient_accumulation_steps micro-batches; returns the mean loss.
+    bench.py times this same function."""
+    for group in optimizer.param_groups:
+        group['lr'] = lr
+    accum, total = cfg['gradient_accumulation_steps'], 0.0
+    for micro_step in range(accum):
+        X, Y = get_batch('train')
+        if isinstance(model, DDP):  # all-reduce gradients only on the last micro-step
+            model.require_backward_grad_sync = micro_step == accum - 1
+        with ctx:
+            _, loss = model(X, Y)
+        total += loss.detach()
+        scaler.scale(loss / accum).backward()
+    if cfg['grad_clip'] > 0:
+        scaler.unscale_(optimizer)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg['grad_clip'])
+    scaler.step(optimizer)
+    scaler.update()
+    optimizer.zero_grad(set_to_none=True)
+    return total.item() / accum
+
+
+def make_batch_fn(dataset_dir, block_size, batch_size, device, generator):
+    """Random windows from the memory-mapped token files: memory stays flat however big the data."""
+    def get_batch(split, gen=None):
+        tokens = data.open_tokens(dataset_dir, split)  # reopened each call so pages are not kept around
+        ix = torch.randint(len(tokens) - block_size, (batch_size,), generator=gen or generator)
+        x = torch.stack([torch.from_numpy(tokens[i:i + block_size].astype('int64')) for i in ix.tolist()])
+        y = torch.stack([torch.from_numpy(tokens[i + 1:i + 1 + block_size].astype('int64')) for i in ix.tolist()])
+        if device == 'cuda':
+            return x.pin_memory().to(device, non_blocking=True), y.pin_memory().to(device, non_blocking=True)
+        return x.to(device), y.to(device)
+    return get_batch
+
+
+@torch.no_grad()
+def estimate_loss(model, get_batch, eval_iters, ctx, seed):
+    """Mean loss on both splits over the same eval_iters batches each time, so evals compare fairly."""
+    out = {}
+    model.eval()
+    for split in ('train', 'val'):
+        gen = torch.Generator().manual_seed(seed)
+        with ctx:
+            losses = [model(*get_batch(split, gen))[1].item() for _ in range(eval_iters)]
+        out[split] = sum(losses) / len(losses)
+    model.train()
+    return out
+
+
+def post_training_check(model, enc, device, seed):
+    """The original product's check: three short generations from fixed prompts."""
+    gen = torch.Generator(device=device).manual_seed(seed)
+    eot = enc.eot_token
+    results = []
+    for start in ('', 'The', 'Today'):
+        ids = enc.encode(start) if start else [eot]
+        x = torch.tensor([ids], dtype=torch.long, device=device)
+        y = model.generate(x, 30, temperature=0.8, top_k=40, generator=gen)[0, len(ids):].tolist()
+        results.append({'prompt': start, 'text': start + enc.decode([t for t in y if t != eot])})
+    return results
+
+
+def main(argv):
+    if not argv and sys.stdin.isatty():
+        argv = ask_interactively()
+    cfg = load_config(argv)
+    # distributed set-up: torchrun sets RANK; rank 0 prepares data, logs and saves
+    ddp = int(os.environ.get('RANK', -1)) != -1
+    dev, dt = pick_device_and_dtype(cfg)
+    rank, local_rank, world = 0, 0, 1
+    if ddp:
+        dist.init_process_group(backend='nccl' if dev == 'cuda' else 'gloo')
+        rank, local_rank, world = dist.get_rank(), int(os.environ['LOCAL_RANK']), dist.get_world_size()
+        if dev == 'cuda':
+            torch.cuda.set_device(local_rank)
+    master = rank == 0
+    log = print if master else (lambda *a, **k: None)
+    torch.manual_seed(cfg['seed'] + rank)
+    device = f'cuda:{local_rank}' if dev == 'cuda' else dev
+    # ---- data: the sentence-to-dataset pipeline, or a prepared folder
+    if not cfg['dataset_dir'] and not cfg['prompt'].strip():
+        raise UserError("no prompt: pass --prompt=\"A GPT that writes ...\", a config from configs/, or --dataset_dir")
+    if not cfg['out_dir']:
+        name = f"{data.detect_domain(cfg['prompt'])[0]}_{cfg['size']}_{time.strftime('%Y%m%d_%H%M%S')}" \
+            if cfg['prompt'] else f"dataset_{time.strftime('%Y%m%d_%H%M%S')}"
+        cfg['out_dir'] = os.path.join('models', name)
+        if ddp:  # every rank must write to the folder rank 0 named
+            shared = [cfg['out_dir']]
+            dist.broadcast_object_list(shared, src=0)
+            cfg['out_dir'] = shared[0]
+    out = cfg['out_dir']
+    os.makedirs(out, exist_ok=True)
+    t_start = time.time()
+    if cfg['dataset_dir']:
+        dataset_dir, data_info = cfg['dataset_dir'], {}
+        if master and os.path.abspath(dataset_dir) != os.path.abspath(out):
+            shutil.copyfile(os.path.join(dataset_dir, 'tokenizer.json'), os.path.join(out, 'tokenizer.json'))
+    else:
+        dataset_dir = out
+        data_info = data.prepare_data(cfg, out, log=log) if master else {}
+    if ddp:
+        dist.barrier()
+    meta = data.load_meta(dataset_dir)
+    enc = data.load_tokenizer(os.path.join(dataset_dir, 'tokenizer.json'))
+    # ---- model
+    model_args = {k: cfg[k] for k in MODEL_KEYS}
+    model_args['vocab_size'] = meta['vocab_size']
+    T = model_args['block_size']
+    for split in ('train', 'val'):
+        if len(data.open_tokens(dataset_dir, split)) <= T:
+            raise UserError(f"the {split} split has {meta[split + '_tokens']} tokens, fewer than one window of "
+                            f"block_size+1 = {T + 1}; raise final_tokens (or lower block_size)")
+    ckpt_path = os.path.join(out, 'ckpt.pt')
+    ckpt = None
+    if cfg['init_from'] == 'resume':
+        if not os.path.exists(ckpt_path):
+            raise UserError(f"init_from='resume' but {ckpt_path} does not exist; use init_from='scratch'")
+        ckpt = torch.load(ckpt_path, map_location=device, weights_only=True)
+        model_args = ckpt['model_args']
+    raw_model = gpt.GPT(gpt.GPTConfig(**model_args)).to(device)
+    log(f"model: {raw_model.num_params() / 1e6:.1f}M parameters ({model_args['n_layer']} layers, "
+        f"{model_args['n_embd']} wide, {model_args['n_head']} heads, context {T}, vocab {model_args['vocab_size']})")
+    optimizer = raw_model.configure_optimizer(cfg['weight_decay'], cfg['learning_rate'], (cfg['beta1'], cfg['beta2']),
+                                              cfg['eps'], dev)
+    batch_gen = torch.Generator().manual_seed(cfg['seed'] + rank)
+    iter_num, best_val, best_iter, stale_evals = 0, float('inf'), 0, 0
+    if ckpt is not None:
+        raw_model.load_state_dict(ckpt['model'])
+        optimizer.load_state_dict(ckpt['optimizer'])
+        iter_num, best_val, best_iter, stale_evals = ckpt['iter_num'], ckpt['best_val_loss'], ckpt['best_iter'], ckpt['stale_evals']
+        batch_gen.set_state(ckpt['rng']['batch'])
+        torch.set_rng_state(ckpt['rng']['torch'])
+        log(f"resuming from {ckpt_path} at iteration {iter_num}")
+    ptdtype = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}[dt]
+    ctx = contextlib.nullcontext() if dt == 'float32' else torch.autocast(device_type=dev, dtype=ptdtype)
+    scaler = torch.amp.GradScaler(dev, enabled=(dt == 'float16'))
+    model = raw_model
+    if cfg['compile'] is True or (cfg['compile'] == 'auto' and dev == 'cuda'):
+        model = try_compile(raw_model, T, device, ctx, log)
+    if ddp:
+        model = DDP(model, device_ids=[local_rank] if dev == 'cuda' else None)
+    get_batch = make_batch_fn(dataset_dir, T, cfg['batch_size'], device, batch_gen)
+    tokens_per_iter = cfg['batch_size'] * T * cfg['gradient_accumulation_steps'] * world
+    if cfg['epochs'] > 0:
+        cfg['max_iters'] = max(1, math.ceil(cfg['epochs'] * meta['train_tokens'] / tokens_per_iter))
+    max_iters = cfg['max_iters']
+    peak = gpt.device_peak_flops(dev, ptdtype, cfg['cpu_peak_flops']) * world
+    flops_per_token = raw_model.flops_per_token()
+    if master:
+        data.write_atomic(os.path.join(out, 'config.json'), json.dumps({'model_args': model_args, 'config': cfg}, indent=2))
+    log(f"training on {dev} ({dt}), {world} process(es), {tokens_per_iter:,} tokens per iteration, "
+        f"{max_iters} iterations = {max_iters * tokens_per_iter / meta['train_tokens']:.2f} epochs")
+
+    def checkpoint():
+        save_checkpoint(ckpt_path, {
+            'model': raw_model.state_dict(), 'optimizer': optimizer.state_dict(), 'model_args': model_args,
+            'iter_num': iter_num, 'best_val_loss': best_val, 'best_iter': best_iter, 'stale_evals': stale_evals,
+            'config': cfg, 'rng': {'batch': batch_gen.get_state(), 'torch': torch.get_rng_state()}})
+
+    # ---- the training loop
+    progress = Progress(os.path.join(out, 'metrics.jsonl'), max_iters, iter_num, enabled=master)
+    losses, stop_reason, last_loss = [], 'finished', float('nan')
+    t_train = time.time()
+    try:
+        while True:
+            if iter_num % cfg['eval_interval'] == 0 or iter_num == max_iters:
+                # every rank evaluates the same batches, so all agree on early stopping
+                split_losses = estimate_loss(raw_model, get_batch, cfg['eval_iters'], ctx, cfg['seed'] + 1000)
+                if split_losses['val'] < best_val:
+                    best_val, best_iter, stale_evals = split_losses['val'], iter_num, 0
+                    if master:  # model.safetensors always holds the best weights so far
+                        gpt.save_safetensors(raw_model.state_dict(), os.path.join(out, 'model.safetensors'),
+                                             {'iter': iter_num, 'val_loss': best_val})
+                else:
+                    stale_evals += 1
+                if master:
+                    progress.eval(iter_num, iter_num * tokens_per_iter, split_losses)
+                    write_loss_svg(os.path.join(out, 'metrics.jsonl'), os.path.join(out, 'loss.svg'))
+                    checkpoint()
+                if cfg['patience'] and stale_evals >= cfg['patience']:
+                    stop_reason = f"early stop: no better val loss in {stale_evals} evaluations"
+                    break
+            if iter_num >= max_iters:
+                break
+            lr = get_lr(iter_num, cfg)
+            t0 = time.time()
+            last_loss = training_step(model, optimizer, scaler, get_batch, cfg, ctx, lr)
+            if not math.isfinite(last_loss):
+                raise UserError(f"loss became {last_loss} at iteration {iter_num}; the last good checkpoint is "
+                                f"{ckpt_path}. Lower learning_rate, or try dtype=float32")
+            iter_num += 1
+            dt_s = time.time() - t0
+            losses.append(last_loss)
+            if iter_num % cfg['log_interval'] == 0 or iter_num == max_iters:
+                tps = tokens_per_iter / dt_s
+                progress.step(iter_num, iter_num * tokens_per_iter, iter_num * tokens_per_iter / meta['train_tokens'],
+                              sum(losses[-10:]) / len(losses[-10:]), lr, tps, flops_per_token * tps / peak if peak else 0.0)
+    except KeyboardInterrupt:
+        if master:
+            checkpoint()
+        progress.close()
+        log(f"\ninterrupted at iteration {iter_num}; saved {ckpt_path}. Continue with --init_from=resume")
+        sys.exit(130)
+    progress.close()
+    train_s = time.time() - t_train
+    log(stop_reason)
+    if ddp:
+        dist.destroy_process_group()
+    if not master:
+        return
+    # ---- after training: best weights, the product's check, and one folder holding everything
+    raw_model.load_state_dict(gpt.load_safetensors(os.path.join(out, 'model.safetensors')), strict=False)
+    samples = post_training_check(raw_model, enc, device, cfg['seed'])
+    for s in samples:
+        log(f"--- sample from {s['prompt']!r}:\n{s['text']}")
+    info = dict(data_info, prompt=cfg['prompt'], size=cfg['size'], seed=cfg['seed'], parameters=raw_model.num_params(),
+                training={'iterations': iter_num, 'tokens_seen': iter_num * tokens_per_iter, 'seconds': round(train_s, 1),
+                          'final_train_loss': last_loss, 'best_val_loss': best_val, 'best_iter': best_iter,
+                          'stop_reason': stop_reason, 'device': dev, 'dtype': dt},
+                total_seconds=round(time.time() - t_start, 1), test_generations=samples,
+                versions={'python': sys.version.split()[0], 'torch': torch.__version__,
+                          'numpy': data.np.__version__, 'tiktoken': data.tiktoken.__version__})
+    data.write_atomic(os.path.join(out, 'generation_info.json'), json.dumps(info, indent=2))
+    log(f"\ndone in {info['total_seconds']:.0f}s. Everything is in {out}/ (ckpt.pt, model.safetensors, config.json, "
+        f"tokenizer.json, metrics.jsonl, loss.svg, generation_info.json).\nNext: python sample.py --out_dir={out}")
+
+
+def try_compile(raw_model, T, device, ctx, log):
+    """torch.compile, kept only if a first forward and backward work on this machine."""
+    try:
+        compiled = torch.compile(raw_model)
+        x = torch.zeros((1, T), dtype=torch.long, device=device)
+        with ctx:
+            compiled(x, x)[1].backward()
+        raw_model.zero_grad(set_to_none=True)
+        return compiled
+    except Exception as e:  # no compiler tool-chain, unsupported device, ...
+        log(f"warning: torch.compile unavailable ({type(e).__name__}: {str(e).splitlines()[0][:120]}); running eagerly")
+        raw_model.zero_grad(set_to_none=True)
+        return raw_model
+
+
+if __name__ == '__main__':
+    try:
+        main(sys.argv[1:])
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(1)
