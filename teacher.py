@@ -1,0 +1,582 @@
+"""Teacher LLM client: a local model writes the training samples and another scores them.
+
+Speaks Ollama's native API (/api/tags, /api/chat) and the OpenAI-compatible API (/v1/models,
+/v1/chat/completions) that Ollama, vLLM, llama.cpp's server and LM Studio all serve. Built for runs
+that last an hour: requests run concurrently, every accepted sample is appended to raw_samples.jsonl as
+it arrives (a re-run resumes and never re-requests finished work), and failures are retried with
+backoff, counted, and reported in plain words.
+"""
+import itertools
+import json
+import math
+import os
+import random
+import re
+import threading
+import time
+import urllib.parse
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+import requests
+
+from data import UserError, estimate_tokens
+
+# -----------------------------------------------------------------------------
+# knobs (tests monkeypatch the retry ones to keep failure cases fast)
+
+MAX_RETRIES = 5            # re-sends of one request on connection errors, timeouts, 429, 5xx
+BACKOFF_BASE_S = 0.5       # first wait between re-sends; doubles each time
+BACKOFF_MAX_S = 8.0        # cap on one wait, so a flaky server costs seconds, not minutes
+MAX_FAILED_IN_A_ROW = 3    # requests given up (after all their retries) in a row before the run stops
+MAX_SHORT_IN_A_ROW = 20    # too-short replies in a row before the run stops: the model is not cooperating
+MIN_SAMPLE_TOKENS = 16     # replies shorter than this are rejected (capped at num_predict // 2)
+LOG_EVERY_S = 10.0         # seconds between progress lines
+
+# (connect, generate, judge) seconds, as the original had them: a CPU writes ~5-20 tokens/s
+TIMEOUT_PRESETS_S = {"cpu": (5.0, 300.0, 60.0), "gpu": (5.0, 30.0, 10.0)}
+
+
+class TeacherError(UserError):
+    """The teacher server or model cannot do the job; the message says what to fix."""
+
+
+class TeacherUnreachable(TeacherError):
+    """No server answers at the teacher address; the caller may fall back to templates."""
+
+
+# -----------------------------------------------------------------------------
+# where the server is and how long to wait for it
+
+def api_style(cfg):
+    return "openai" if cfg["generation_method"] == "openai" else "ollama"
+
+
+def ollama_base_url(address):
+    """Normalise an Ollama address the way Ollama's own client reads OLLAMA_HOST."""
+    address = address.strip().rstrip("/")
+    if "://" not in address:
+        address = "http://" + address
+        host_port = address.split("://", 1)[1].split("/", 1)[0]
+        if ":" not in host_port.rsplit("]", 1)[-1]:
+            address = address.replace(host_port, host_port + ":11434", 1)
+    # 0.0.0.0 is where a server listens, not an address a client can reliably reach
+    return address.replace("://0.0.0.0", "://127.0.0.1", 1)
+
+
+def teacher_base_url(cfg):
+    """Base URL of the API: .../api lives under it for Ollama, /models and /chat/... for OpenAI."""
+    if cfg["teacher_url"]:
+        url = cfg["teacher_url"].strip().rstrip("/")
+        if api_style(cfg) == "ollama":
+            return ollama_base_url(url)
+        url = url if "://" in url else "http://" + url
+        # a bare host means the usual /v1 prefix; a URL with a path is taken as the API root
+        return url if urllib.parse.urlsplit(url).path else url + "/v1"
+    base = ollama_base_url(os.environ.get("OLLAMA_HOST") or "http://localhost:11434")
+    return base + "/v1" if api_style(cfg) == "openai" else base
+
+
+def describe_server(url):
+    """The URL with any user:password@ and query string removed, safe for logs and files."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urllib.parse.urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def teacher_timeouts(cfg):
+    """(connect_s, generate_s, judge_s): the preset for teacher_device, each overridable (0 = preset)."""
+    preset = TIMEOUT_PRESETS_S["gpu" if cfg["teacher_device"] == "gpu" else "cpu"]
+    keys = ("connect_timeout_s", "generate_timeout_s", "judge_timeout_s")
+    return tuple(float(cfg.get(key) or default) for key, default in zip(keys, preset))
+
+
+def teacher_headers(cfg):
+    """HTTP headers; the key is read from the env var named by api_key_env and kept only in memory."""
+    if not cfg.get("api_key_env"):
+        return {}
+    key = os.environ.get(cfg["api_key_env"], "")
+    if not key:
+        raise TeacherError(f"api_key_env is '{cfg['api_key_env']}' but that environment variable is not set; "
+                           f"export it or set api_key_env=''")
+    return {"Authorization": "Bearer " + key}
+
+
+# -----------------------------------------------------------------------------
+# the one function every HTTP call to a teacher server goes through
+
+_thread_state = threading.local()
+
+
+def thread_session():
+    """One keep-alive connection pool per worker thread: requests.Session is not thread-safe."""
+    if not hasattr(_thread_state, "session"):
+        session = requests.Session()
+        # no proxies or ~/.netrc from the environment: the teacher is a local server, and netrc
+        # credentials would silently replace our Authorization header
+        session.trust_env = False
+        _thread_state.session = session
+    return _thread_state.session
+
+
+def parse_reply_body(text):
+    """JSON object of a reply, or (None, problem). Ollama may stream NDJSON and reports failures as an
+    {"error": ...} object with status 200, even in the middle of a stream."""
+    try:
+        objects = [json.loads(text)]
+    except ValueError:
+        try:
+            objects = [json.loads(line) for line in text.splitlines() if line.strip()]
+        except ValueError:
+            objects = []
+    if not objects or not all(isinstance(obj, dict) for obj in objects):
+        return None, "malformed JSON reply: " + text[:80].replace("\n", " ")
+    for obj in objects:
+        if obj.get("error"):
+            error = obj["error"]
+            return None, "server error: " + str(error.get("message", error) if isinstance(error, dict) else error)
+    if len(objects) == 1:
+        return objects[0], None
+    # a streamed chat reply: join the pieces, keep the final object's done_reason and counts
+    reply = dict(objects[-1])
+    reply["message"] = {"role": "assistant", "content": "".join(
+        obj.get("message", {}).get("content", "") or obj.get("response", "") for obj in objects)}
+    return reply, None
+
+
+def server_message(response):
+    reply, problem = parse_reply_body(response.text)
+    return problem.removeprefix("server error: ") if problem else response.text[:200]
+
+
+def call_teacher(method, url, body, headers, timeout, read, max_retries=None):
+    """Send one request and return (read(reply_json), retries_used, None), or (None, retries_used, problem)
+    once retrying has not helped. Connection errors, timeouts, 429, 5xx, error objects and replies that
+    read() cannot use are retried with capped exponential backoff; 400/401/403/404 and other 4xx are the
+    caller's mistake and raise TeacherError with the server's message at once."""
+    max_retries = MAX_RETRIES if max_retries is None else max_retries
+    secret = headers.get("Authorization", "")[len("Bearer "):]
+    server = describe_server(url)
+    retries = 0
+    while True:
+        wait_s = min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** retries) * random.uniform(0.5, 1.0)
+        try:
+            response = thread_session().request(method, url, json=body, headers=headers, timeout=timeout)
+        except requests.Timeout:
+            problem = f"no reply within {timeout[1]:g} s (raise generate_timeout_s / judge_timeout_s?)"
+        except requests.ConnectionError as e:
+            problem = "cannot connect: " + type(e).__name__
+        else:
+            status = response.status_code
+            if status == 429 or status >= 500:
+                problem = f"HTTP {status}: {server_message(response)}"
+                if response.headers.get("Retry-After", "").isdigit():
+                    wait_s = min(BACKOFF_MAX_S, float(response.headers["Retry-After"]))
+            elif status >= 400:
+                message = server_message(response).replace(secret or "\0", "***")
+                raise TeacherError(f"the teacher server {server} refused the request (HTTP {status}): {message}")
+            else:
+                reply, problem = parse_reply_body(response.text)
+                if problem is None:
+                    try:
+                        return read(reply), retries, None
+                    except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+                        problem = "unexpected reply: " + response.text[:80].replace("\n", " ")
+        problem = problem.replace(secret or "\0", "***")
+        if retries >= max_retries:
+            return None, retries, problem
+        time.sleep(wait_s)
+        retries += 1
+
+
+def chat_url(cfg):
+    return teacher_base_url(cfg) + ("/chat/completions" if api_style(cfg) == "openai" else "/api/chat")
+
+
+def chat_body(cfg, model, system, user, temperature, top_p, max_tokens, seed, json_schema=None):
+    """A non-streaming chat request. Ollama: https://github.com/ollama/ollama/blob/main/docs/api.md;
+    OpenAI: https://platform.openai.com/docs/api-reference/chat (seed is honoured by vLLM and llama.cpp)."""
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+    if api_style(cfg) == "ollama":
+        body = {"model": model, "messages": messages, "stream": False,
+                "options": {"temperature": temperature, "top_p": top_p, "num_predict": max_tokens, "seed": seed}}
+        if json_schema:
+            body["format"] = json_schema
+        return body
+    body = {"model": model, "messages": messages, "stream": False, "temperature": temperature,
+            "top_p": top_p, "max_tokens": max_tokens, "seed": seed}
+    if json_schema:
+        body["response_format"] = {"type": "json_schema",
+                                   "json_schema": {"name": "rating", "schema": json_schema, "strict": True}}
+    return body
+
+
+def read_chat_reply(reply):
+    """(text, hit_token_limit) from an Ollama /api/chat or OpenAI /v1/chat/completions reply."""
+    if "choices" in reply:
+        choice = reply["choices"][0]
+        return str(choice["message"]["content"] or ""), choice.get("finish_reason") == "length"
+    return str(reply["message"]["content"]), reply.get("done_reason") == "length"
+
+
+def check_teacher(cfg, model, headers):
+    """Fail early, in words, when the server is down or lacks the model; never switch model silently."""
+    base = teacher_base_url(cfg)
+    server = describe_server(base)
+    connect_s = teacher_timeouts(cfg)[0]
+    if api_style(cfg) == "ollama":
+        url, read = base + "/api/tags", lambda reply: [m["name"] for m in reply["models"]]
+    else:
+        url, read = base + "/models", lambda reply: [m["id"] for m in reply["data"]]
+    names, _, problem = call_teacher("GET", url, None, headers, (connect_s, connect_s + 30), read, max_retries=0)
+    if problem:
+        hint = ("start it with `ollama serve`" if api_style(cfg) == "ollama"
+                else "start your OpenAI-compatible server (vLLM, llama.cpp, LM Studio, Ollama)")
+        raise TeacherUnreachable(f"no teacher server answers at {server} ({problem}); {hint}, set teacher_url, "
+                                 f"or use generation_method='template'")
+    if model in names or (":" not in model and model + ":latest" in names):
+        return
+    if api_style(cfg) == "ollama":
+        raise TeacherError(f"model '{model}' is not on the Ollama server at {server}; fetch it with: ollama pull {model}")
+    raise TeacherError(f"model '{model}' is not served by {server}; it has: {', '.join(names) or 'no models'} "
+                       f"(pick one, or with Ollama: ollama pull {model})")
+
+
+# -----------------------------------------------------------------------------
+# diverse instructions: the TinyStories technique (Eldan & Li, 2023): each request draws its own
+# sub-topic, form, style, length and a few words that must appear, so thousands of requests do not
+# come back as the same sample
+
+DOMAIN_MENUS = {
+    "cooking": {
+        "forms": ["recipe with an ingredient list and numbered steps", "recipe told as one flowing paragraph",
+                  "quick recipe card", "recipe with a short tip at the end", "recipe with a one-line story first"],
+        "topics": ["a weeknight pasta", "a vegetarian curry", "a one-pan breakfast", "a chocolate dessert",
+                   "a summer salad", "a hearty winter soup", "homemade bread", "a street-food snack",
+                   "a festive roast", "a dish using leftover rice", "a five-ingredient dinner", "tacos",
+                   "a Japanese noodle bowl", "a French pastry", "a spicy stir-fry", "a slow-cooker stew",
+                   "a kid-friendly lunch", "a gluten-free cake", "grilled fish", "a pickled vegetable side",
+                   "a picnic sandwich", "a smoothie", "a campfire meal", "a Sunday brunch"],
+        "styles": ["friendly home-cook", "precise cookbook", "grandmother's notes", "busy-parent shortcut",
+                   "chef teaching an apprentice", "budget student", "cheerful and playful"],
+        "words": ["garlic", "lemon", "butter", "cumin", "honey", "basil", "ginger", "yogurt", "paprika",
+                  "mushroom", "cinnamon", "spinach", "chickpea", "vinegar", "oats", "coconut", "thyme", "leek"],
+    },
+    "poetry": {
+        "forms": ["haiku sequence", "rhyming poem", "free-verse poem", "limerick", "poem in quatrains", "short ballad"],
+        "topics": ["the sea at dawn", "a city at night", "first snow", "an old friendship", "a train journey",
+                   "a garden in summer", "a lost letter", "the moon", "a rainy afternoon", "a lighthouse",
+                   "childhood", "autumn leaves", "a busy market", "a sleeping cat", "the last day of school"],
+        "styles": ["playful", "melancholic", "hopeful", "wry", "tender", "grand and old-fashioned", "minimal"],
+        "words": ["silver", "echo", "ember", "harbor", "feather", "whisper", "horizon", "velvet", "meadow"],
+    },
+    "technical": {
+        "forms": ["explanation", "how-to guide with numbered steps", "troubleshooting note", "short tutorial",
+                  "comparison of two approaches", "glossary entry with an example"],
+        "topics": ["sorting algorithms", "HTTP caching", "Git branches", "database indexes", "unit testing",
+                   "memory leaks", "regular expressions", "public-key encryption", "REST APIs", "recursion",
+                   "DNS", "hash tables", "containers", "floating-point rounding", "backups"],
+        "styles": ["beginner-friendly", "precise reference", "senior engineer mentoring", "concise", "patient teacher"],
+        "words": ["latency", "buffer", "cache", "thread", "config", "log", "queue", "token", "server"],
+    },
+    "general": {
+        "forms": ["short story", "paragraph", "dialogue", "letter", "diary entry", "fable", "news-style report"],
+        "topics": ["a surprising discovery", "a small kindness", "a long journey", "a new neighbor", "a lost key",
+                   "a rainy holiday", "learning a skill", "a festival", "an unexpected visitor", "a broken machine",
+                   "a school project", "a walk in the woods"],
+        "styles": ["warm", "funny", "suspenseful", "simple and clear", "thoughtful", "lively"],
+        "words": ["lantern", "bicycle", "puzzle", "compass", "ribbon", "ladder", "kite", "notebook", "bridge"],
+    },
+}
+LENGTHS = ["short (about 60 words)", "medium-length (about 90 words)", "fuller (about 120 words)"]
+COMMON_WORDS = ["morning", "quiet", "bright", "jump", "window", "friend", "river", "patient", "clever", "old",
+                "soft", "quick", "garden", "storm", "gentle", "market", "promise", "tiny", "golden", "hurry",
+                "neighbor", "warm", "whistle", "careful", "laugh", "basket", "early", "shiny", "wander", "calm"]
+SYSTEM_PROMPT = ("You write training text for a small language model. Follow the request exactly and reply with "
+                 "the requested text only.")
+
+
+def request_seed(seed, index):
+    """The sampling seed of request `index`: deterministic, so a resumed run asks the same questions."""
+    return (seed * 1_000_003 + index) % 2 ** 31
+
+
+def build_instruction(prompt, domain, seed, index):
+    rng = random.Random(f"{seed}:{index}")
+    menu = DOMAIN_MENUS.get(domain, DOMAIN_MENUS["general"])
+    words = [rng.choice(menu["words"])] + rng.sample(COMMON_WORDS, 2)
+    return (f"The model being trained is: {prompt.strip().rstrip('.')}.\n"
+            f"Write one {rng.choice(LENGTHS)} {rng.choice(menu['forms'])} about {rng.choice(menu['topics'])}, "
+            f"in a {rng.choice(menu['styles'])} style. Use the words \"{words[0]}\", \"{words[1]}\" and "
+            f"\"{words[2]}\". Reply with the text only: no title, no introduction, no markdown.")
+
+
+# -----------------------------------------------------------------------------
+# cleaning replies: chat models wrap the text in politeness and markdown
+
+PREAMBLE = re.compile(r"^\s*(?:(?:sure|certainly|of course|absolutely|okay|ok|great)\b[!,.]?\s*)?"
+                      r"(?:here(?:'s| is| are)|below is)\b[^\n:]{0,160}:[ \t]*\n?", re.IGNORECASE)
+BARE_AGREEMENT = re.compile(r"^\s*(?:sure|certainly|of course|absolutely)\b[!,.]\s*", re.IGNORECASE)
+FENCE_LINE = re.compile(r"^\s*```[\w+-]*\s*$", re.MULTILINE)
+SIGN_OFF = re.compile(r"\n\s*(?:let me know|i hope|feel free|enjoy your|would you like)[^\n]*\s*$", re.IGNORECASE)
+SENTENCE_END = re.compile(r"(?<![0-9])[.!?][\"')\]]*(?=\s|$)")
+
+
+def clean_reply(text, hit_token_limit=False):
+    """The text a teacher meant as the sample: no preamble, no code fences or bold/heading marks, no
+    sign-off, and no half sentence where the token limit cut it off."""
+    text = FENCE_LINE.sub("", text)
+    text = BARE_AGREEMENT.sub("", PREAMBLE.sub("", text.strip(), count=1), count=1)
+    text = PREAMBLE.sub("", text, count=1)
+    text = re.sub(r"^#{1,6}\s+", "", text, flags=re.MULTILINE).replace("**", "")
+    text = SIGN_OFF.sub("", text.strip())
+    if hit_token_limit:
+        # cut back to the last full sentence or line, whichever ends later
+        ends = [m.end() for m in SENTENCE_END.finditer(text)] + [text.rfind("\n")]
+        text = text[:max(ends)] if max(ends) > 0 else ""
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+# -----------------------------------------------------------------------------
+# generation
+
+def load_raw_samples(path, prompt, model, log):
+    """Finished samples of an earlier run, index -> record. A line cut short by a crash is dropped (and cut
+    off the file, so new lines start clean); a file made for another prompt or model is moved aside."""
+    if not os.path.exists(path):
+        return {}
+    with open(path, "rb") as f:
+        data = f.read()
+    if data and not data.endswith(b"\n"):
+        with open(path, "r+b") as f:
+            f.truncate(data.rfind(b"\n") + 1)
+        log(f"teacher: dropped a half-written last line of {path}")
+        data = data[:data.rfind(b"\n") + 1]
+    done = {}
+    for line in data.decode("utf-8", errors="replace").splitlines():
+        try:
+            record = json.loads(line)
+            done[int(record["index"])] = record
+        except (ValueError, KeyError, TypeError):
+            log(f"teacher: skipped an unreadable line in {path}")
+    if any(r["request"]["prompt"] != prompt or r["request"]["model"] != model for r in done.values()):
+        aside = path + f".{int(time.time())}.old"
+        os.replace(path, aside)
+        log(f"teacher: {path} was made for another prompt or model; moved it to {aside} and starting afresh")
+        return {}
+    return done
+
+
+def request_sample(cfg, model, prompt, domain, index, headers, min_tokens):
+    """Worker: ask for sample `index`. Returns a result dict; the main thread does all the bookkeeping."""
+    instruction = build_instruction(prompt, domain, cfg["seed"], index)
+    seed = request_seed(cfg["seed"], index)
+    body = chat_body(cfg, model, SYSTEM_PROMPT, instruction, cfg["gen_temperature"], cfg["gen_top_p"],
+                     cfg["num_predict"], seed)
+    connect_s, generate_s, _ = teacher_timeouts(cfg)
+    reply, retries, problem = call_teacher("POST", chat_url(cfg), body, headers, (connect_s, generate_s),
+                                           read_chat_reply)
+    result = {"index": index, "retries": retries, "problem": problem, "record": None}
+    if problem:
+        return result
+    text = clean_reply(*reply)
+    tokens = estimate_tokens(text)
+    if tokens >= min_tokens:
+        request = {"method": api_style(cfg), "model": model, "prompt": prompt, "domain": domain,
+                   "system": SYSTEM_PROMPT, "instruction": instruction,
+                   "options": {k: v for k, v in body.items() if k not in ("model", "messages")}}
+        result["record"] = {"index": index, "text": text, "tokens": tokens,
+                            "source": f"{api_style(cfg)}:{model}", "request": request}
+    return result
+
+
+def format_duration(seconds):
+    seconds = int(seconds)
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+
+
+def generate_samples(cfg, prompt, domain, initial_tokens, out_dir, log):
+    """Have the teacher model write samples until they hold `initial_tokens` tokens.
+    Returns (samples, stats): samples = [{"text", "source"}] in request order; stats for generation_info.json."""
+    style, model = api_style(cfg), cfg["gen_model"]
+    server = describe_server(teacher_base_url(cfg))
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, "raw_samples.jsonl")
+    done = load_raw_samples(path, prompt, model, log)
+    stats = {"method": style, "server": server, "gen_model": model, "requests": 0, "failures": 0, "retries": 0,
+             "short_replies": 0, "resumed_samples": len(done), "samples": 0, "tokens": 0,
+             "elapsed_s": 0.0, "tokens_per_s": 0.0}
+    tokens = resumed_tokens = sum(r["tokens"] for r in done.values())
+    if done:
+        log(f"teacher: resuming from {path}: {len(done)} samples, {tokens:,} tokens already written")
+    started = time.time()
+    if tokens < initial_tokens:
+        headers = teacher_headers(cfg)
+        check_teacher(cfg, model, headers)
+        tokens = run_generation(cfg, model, prompt, domain, initial_tokens, path, done, tokens, headers, stats, log)
+    stats["elapsed_s"] = round(time.time() - started, 2)
+    stats["tokens_per_s"] = round((tokens - resumed_tokens) / max(stats["elapsed_s"], 1e-9), 1)
+    stats["samples"], stats["tokens"] = len(done), tokens
+    samples = [{"text": done[i]["text"], "source": done[i]["source"]} for i in sorted(done)]
+    log(f"teacher: {len(samples)} samples, {tokens:,} tokens ({stats['resumed_samples']} resumed); "
+        f"{stats['requests']} requests, {stats['retries']} retries, {stats['failures']} failed, "
+        f"{stats['short_replies']} too short; {stats['tokens_per_s']:.0f} tokens/s")
+    return samples, stats
+
+
+def run_generation(cfg, model, prompt, domain, target_tokens, path, done, tokens, headers, stats, log):
+    """The concurrent request loop; adds finished records to `done` and the file; returns the token total."""
+    concurrency = max(1, int(cfg["concurrency"]))
+    min_tokens = max(1, min(MIN_SAMPLE_TOKENS, cfg["num_predict"] // 2))
+    # the loop must end whatever the server says: every accepted reply brings >= min_tokens, so this many
+    # attempts suffice even if half the replies are rejected; too-short replies count toward it
+    max_attempts = 2 * math.ceil((target_tokens - tokens) / min_tokens) + concurrency
+    avg_tokens = cfg["num_predict"] * 0.6   # guess until real samples arrive
+    free_indices = (i for i in itertools.count() if i not in done)
+    started = last_log = time.time()
+    start_tokens, new_samples, attempts, failed_in_a_row, short_in_a_row, stop_reason = tokens, 0, 0, 0, 0, ""
+    log(f"teacher: asking {model} at {stats['server']} for ~{target_tokens - tokens:,} more tokens "
+        f"({concurrency} requests at a time)")
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="teacher")
+    pending = {}
+    try:
+        with open(path, "a", encoding="utf-8") as f:
+            while True:
+                # keep `concurrency` requests in flight until the ones in flight should cover the target
+                while (not stop_reason and len(pending) < concurrency and attempts < max_attempts
+                       and tokens + len(pending) * avg_tokens < target_tokens):
+                    index = next(free_indices)
+                    pending[pool.submit(request_sample, cfg, model, prompt, domain, index, headers, min_tokens)] = index
+                    attempts += 1
+                if not pending:
+                    break
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    del pending[future]
+                    result = future.result()  # a TeacherError (a 4xx retrying cannot fix) ends the run here
+                    stats["requests"] += 1
+                    stats["retries"] += result["retries"]
+                    if result["problem"]:
+                        stats["failures"] += 1
+                        failed_in_a_row += 1
+                        log(f"teacher: request {result['index']} failed after {result['retries']} retries: "
+                            f"{result['problem']}")
+                        if failed_in_a_row >= MAX_FAILED_IN_A_ROW:
+                            raise TeacherError(
+                                f"the teacher at {stats['server']} failed {failed_in_a_row} requests in a row, each "
+                                f"after {MAX_RETRIES} retries; last: {result['problem']}. The {len(done)} samples so "
+                                f"far are saved in {path}; run again to resume")
+                        continue
+                    failed_in_a_row = 0
+                    record = result["record"]
+                    if record is None:
+                        stats["short_replies"] += 1
+                        short_in_a_row += 1
+                        if short_in_a_row >= MAX_SHORT_IN_A_ROW:
+                            stop_reason = f"{short_in_a_row} replies in a row were shorter than {min_tokens} tokens"
+                        continue
+                    short_in_a_row = 0
+                    # append and flush at once: a crash or Ctrl-C loses nothing that has arrived
+                    f.write(json.dumps(record, ensure_ascii=False) + "\n")
+                    f.flush()
+                    done[record["index"]] = record
+                    tokens += record["tokens"]
+                    new_samples += 1
+                    avg_tokens = (tokens - start_tokens) / new_samples
+                now = time.time()
+                if now - last_log >= LOG_EVERY_S:
+                    last_log = now
+                    rate = (tokens - start_tokens) / (now - started)
+                    eta = format_duration((target_tokens - tokens) / rate) if rate > 0 else "?"
+                    log(f"teacher: {len(done)} samples, {tokens:,}/{target_tokens:,} tokens, "
+                        f"{rate:.0f} tokens/s, ETA {eta}")
+    finally:
+        # do not wait for requests still in flight (they may take minutes on a CPU); they were not recorded,
+        # so a resumed run asks for them again
+        pool.shutdown(wait=False, cancel_futures=True)
+    if attempts >= max_attempts and tokens < target_tokens and not stop_reason:
+        stop_reason = f"reached the limit of {max_attempts} requests"
+    if stop_reason and not done:
+        raise TeacherError(f"the teacher {model} at {stats['server']} gave no usable samples: {stop_reason}. "
+                           f"Try another gen_model, or a larger num_predict")
+    if stop_reason:
+        log(f"WARNING teacher: stopped early with {tokens:,} of {target_tokens:,} tokens: {stop_reason}")
+    return tokens
+
+
+# -----------------------------------------------------------------------------
+# judging
+
+JUDGE_SCHEMA = {"type": "object", "properties": {"score": {"type": "integer", "minimum": 1, "maximum": 10},
+                                                  "reason": {"type": "string"}},
+                "required": ["score", "reason"], "additionalProperties": False}
+JUDGE_SYSTEM = "You grade training text for a small language model. Answer with JSON only."
+
+
+def judge_instruction(sample_text, prompt, domain):
+    return (f"The model being trained is: {prompt.strip().rstrip('.')}. (Domain: {domain}.)\n"
+            f"Rate the text below from 1 (useless) to 10 (excellent) on: relevance to that purpose, coherence, "
+            f"fluency, and format (for example, a recipe has ingredients and steps).\n"
+            f"Answer as JSON: {{\"score\": <1-10>, \"reason\": \"<one short sentence>\"}}\n\nText:\n{sample_text}")
+
+
+def parse_judge_score(text):
+    """Score normalised to [0, 1], or None when the reply holds no usable 1-10 score."""
+    match = re.search(r"\{.*\}", text, re.DOTALL)
+    try:
+        score = json.loads(match.group(0) if match else text)["score"]
+        score = float(score)
+    except (ValueError, KeyError, TypeError):
+        return None
+    return (score - 1) / 9 if 1 <= score <= 10 else None
+
+
+def judge_one(cfg, sample, prompt, domain, headers):
+    body = chat_body(cfg, cfg["judge_model"], JUDGE_SYSTEM, judge_instruction(sample["text"], prompt, domain),
+                     0.0, 1.0, 120, cfg["seed"], json_schema=JUDGE_SCHEMA)
+    connect_s, _, judge_s = teacher_timeouts(cfg)
+    return call_teacher("POST", chat_url(cfg), body, headers, (connect_s, judge_s), read_chat_reply)
+
+
+def judge_samples(cfg, samples, prompt, domain, log):
+    """Have judge_model rate each sample; sets sample["judge_score"] in [0, 1], or None when the reply
+    could not be parsed or the request failed. Returns stats for generation_info.json."""
+    model = cfg["judge_model"]
+    server = describe_server(teacher_base_url(cfg))
+    headers = teacher_headers(cfg)
+    check_teacher(cfg, model, headers)
+    stats = {"judge_model": model, "server": server, "judged": 0, "unparseable": 0, "failures": 0,
+             "retries": 0, "mean_score": None, "elapsed_s": 0.0}
+    started = last_log = time.time()
+    failed_in_a_row = 0
+    log(f"teacher: {model} judging {len(samples)} samples")
+    with ThreadPoolExecutor(max_workers=max(1, int(cfg["concurrency"])), thread_name_prefix="judge") as pool:
+        futures = {pool.submit(judge_one, cfg, sample, prompt, domain, headers): sample for sample in samples}
+        try:
+            for future in futures:  # in submission order, so a failure streak is a real streak
+                sample = futures[future]
+                reply, retries, problem = future.result()
+                stats["retries"] += retries
+                sample["judge_score"] = None
+                if problem:
+                    stats["failures"] += 1
+                    failed_in_a_row += 1
+                    if failed_in_a_row >= MAX_FAILED_IN_A_ROW:
+                        raise TeacherError(f"the judge {model} at {server} failed {failed_in_a_row} requests in a "
+                                           f"row; last: {problem}. Set judge_model='' to score heuristically")
+                    continue
+                failed_in_a_row = 0
+                sample["judge_score"] = parse_judge_score(reply[0])
+                stats["judged"] += 1
+                stats["unparseable"] += sample["judge_score"] is None
+                if time.time() - last_log >= LOG_EVERY_S:
+                    last_log = time.time()
+                    log(f"teacher: judged {stats['judged']}/{len(samples)}")
+        finally:
+            for future in futures:
+                future.cancel()
+    scores = [s["judge_score"] for s in samples if s.get("judge_score") is not None]
+    stats["mean_score"] = round(sum(scores) / len(scores), 3) if scores else None
+    stats["elapsed_s"] = round(time.time() - started, 2)
+    log(f"teacher: judged {stats['judged']} samples in {stats['elapsed_s']:.0f} s, {stats['unparseable']} unparseable, "
+        f"{stats['failures']} failed; mean score {stats['mean_score']}")
+    return stats
