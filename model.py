@@ -169,7 +169,7 @@ class GPT(nn.Module):
         logits = self.lm_head(x)
         loss = None
         if targets is not None:  # -1 marks positions that carry no loss (e.g. prompt tokens)
-            loss = F.cross_entropy(logits.float().view(-1, logits.size(-1)), targets.view(-1), ignore_index=-1)
+            loss = F.cross_entropy(logits.float().view(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-1)
         return logits, loss
 
     # -------------------------------------------------------------------------
@@ -255,7 +255,7 @@ def sample_next_token(logits, temperature=1.0, top_k=None, top_p=None, generator
 
 # Dense bf16 tensor-core peaks from the vendors' data sheets, FLOP/s (no sparsity).
 GPU_BF16_PEAK_FLOPS = {
-    'H200': 989e12, 'H100 SXM': 989e12, 'H100 NVL': 835e12, 'H100 PCIe': 756e12, 'H100': 756e12,
+    'H200': 989e12, 'H100 NVL': 835e12, 'H100 PCIe': 756e12, 'H100': 989e12,  # plain 'H100 80GB HBM3' is SXM
     'GH200': 989e12, 'B200': 2250e12, 'A100': 312e12, 'A800': 312e12, 'L40S': 362e12, 'L40': 181e12,
     'L4': 121e12, 'A10G': 70e12, 'A10': 125e12, 'RTX 4090': 165e12, 'RTX 3090': 71e12,
     'RTX A6000': 155e12, 'V100': 125e12, 'T4': 65e12,
@@ -280,7 +280,7 @@ def device_peak_flops(device_type, dtype, configured=0.0):
         return configured
     if device_type == 'cuda':
         name = torch.cuda.get_device_name()
-        for key in sorted(GPU_BF16_PEAK_FLOPS, key=len, reverse=True):  # 'H100 SXM' before 'H100'
+        for key in sorted(GPU_BF16_PEAK_FLOPS, key=len, reverse=True):  # 'H100 PCIe' before 'H100'
             if key in name:
                 peak = GPU_BF16_PEAK_FLOPS[key]
                 return peak if dtype in (torch.bfloat16, torch.float16) else peak / 2  # tf32 rate

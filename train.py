@@ -122,7 +122,8 @@ def load_config(argv):
                 raise UserError(f"config file '{arg}' not found (configs/ lists the presets)")
             namespace = {}
             try:
-                exec(compile_source(arg), {}, namespace)
+                with open(arg) as f:
+                    exec(f.read(), {}, namespace)
             except SyntaxError as e:
                 raise UserError(f"{arg}, line {e.lineno}: {e.msg}; a config holds plain assignments") from None
             for key, value in namespace.items():
@@ -145,11 +146,6 @@ def load_config(argv):
     if cfg['tokenizer'] == 'gpt2':
         cfg['vocab_size'] = 50257
     return cfg
-
-
-def compile_source(path):
-    with open(path) as f:
-        return compile(f.read(), path, 'exec')
 
 
 def ask_interactively():

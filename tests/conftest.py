@@ -13,3 +13,35 @@ if os.path.isdir(TIKTOKEN_CACHE) and not os.environ.get("TIKTOKEN_CACHE_DIR"):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: end-to-end runs (seconds to minutes); CI runs them too")
+
+
+# --- fixtures shared by the model, training and sampling tests: a tiny dataset and a tiny trained run
+
+import pytest  # noqa: E402
+
+TINY_MODEL_FLAGS = ['--n_layer=2', '--n_head=2', '--n_embd=32', '--block_size=32', '--batch_size=4',
+                    '--dropout=0.0', '--eval_iters=2', '--log_interval=5', '--warmup_iters=2', '--learning_rate=3e-3']
+
+
+def make_tiny_dataset(folder, n_docs=300):
+    import data
+    docs = [f"Recipe {i}: mix {i % 7} eggs with {i % 5} cups of flour. Bake for {10 + i % 30} minutes."
+            for i in range(n_docs)]
+    enc = data.train_bpe(docs, 300)
+    data.write_dataset(docs, enc, str(folder))
+    return str(folder)
+
+
+@pytest.fixture(scope='session')
+def tiny_dataset(tmp_path_factory):
+    return make_tiny_dataset(tmp_path_factory.mktemp('tiny_dataset'))
+
+
+@pytest.fixture(scope='session')
+def trained_run(tiny_dataset, tmp_path_factory):
+    """A tiny model trained for a few iterations through train.py's own entry point."""
+    import train
+    out = str(tmp_path_factory.mktemp('trained_run'))
+    train.main([f'--dataset_dir={tiny_dataset}', f'--out_dir={out}', '--max_iters=20', '--eval_interval=10']
+               + TINY_MODEL_FLAGS)
+    return out

@@ -1,0 +1,179 @@
+"""The GPT-1 model: shapes, causality, attention math, cached generation, optimizer groups, presets."""
+import json
+import struct
+
+import pytest
+import torch
+
+import model as gpt
+from model import GPT, GPTConfig
+
+
+def tiny(norm_first=False, **kw):
+    torch.manual_seed(0)
+    args = dict(vocab_size=64, block_size=16, n_layer=2, n_head=2, n_embd=32, dropout=0.0, norm_first=norm_first)
+    args.update(kw)
+    return GPT(GPTConfig(**args)).eval()
+
+
+def test_forward_returns_logits_for_every_position_and_a_scalar_loss():
+    m = tiny()
+    idx = torch.randint(0, 64, (3, 10))
+    logits, loss = m(idx, idx)
+    assert logits.shape == (3, 10, 64)
+    assert loss.dim() == 0 and abs(loss.item() - torch.log(torch.tensor(64.0)).item()) < 0.5
+
+
+def test_loss_ignores_targets_marked_minus_one():
+    m = tiny()
+    idx = torch.randint(0, 64, (2, 8))
+    targets = idx.clone()
+    targets[:, :4] = -1
+    logits, loss = m(idx, targets)
+    expected = torch.nn.functional.cross_entropy(logits[:, 4:].reshape(-1, 64), idx[:, 4:].reshape(-1))
+    assert torch.allclose(loss, expected, atol=1e-5)
+
+
+@pytest.mark.parametrize('norm_first', [False, True])
+def test_changing_a_later_token_never_changes_earlier_logits(norm_first):
+    m = tiny(norm_first)
+    a = torch.randint(0, 64, (1, 12))
+    b = a.clone()
+    b[0, 7:] = (b[0, 7:] + 1) % 64
+    la, lb = m(a)[0], m(b)[0]
+    assert torch.allclose(la[:, :7], lb[:, :7], atol=1e-5)
+    assert not torch.allclose(la[:, 7:], lb[:, 7:])
+
+
+@pytest.mark.parametrize('T,S', [(8, 8), (1, 9), (3, 11)])
+def test_fast_attention_equals_the_reference_math(T, S):
+    torch.manual_seed(1)
+    q, k, v = torch.randn(2, 3, T, 8), torch.randn(2, 3, S, 8), torch.randn(2, 3, S, 8)
+    mask = torch.ones(T, S, dtype=torch.bool).tril(diagonal=S - T)
+    fast = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+    assert torch.allclose(fast, gpt.attention_reference(q, k, v), atol=1e-5)
+
+
+def test_model_attention_layer_matches_reference():
+    m = tiny()
+    attn = m.h[0].attn
+    x = torch.randn(2, 10, 32)
+    q, k, v = attn.c_attn(x).split(32, dim=2)
+    q, k, v = (t.view(2, 10, 2, 16).transpose(1, 2) for t in (q, k, v))
+    ref = attn.c_proj(gpt.attention_reference(q, k, v).transpose(1, 2).reshape(2, 10, 32))
+    assert torch.allclose(attn(x), ref, atol=1e-5)
+
+
+@pytest.mark.parametrize('norm_first', [False, True])
+def test_cached_greedy_generation_matches_uncached(norm_first):
+    m = tiny(norm_first)
+    idx = torch.randint(0, 64, (2, 5))
+    cached = m.generate(idx, 8, temperature=0, use_cache=True)
+    plain = m.generate(idx, 8, temperature=0, use_cache=False)
+    assert torch.equal(cached, plain)
+
+
+def test_generation_slides_past_block_size_like_uncached():
+    m = tiny()  # block_size 16: 40 new tokens slide the window many times
+    idx = torch.randint(0, 64, (1, 10))
+    cached = m.generate(idx, 40, temperature=0, use_cache=True)
+    assert cached.shape == (1, 50)
+    assert torch.equal(cached, m.generate(idx, 40, temperature=0, use_cache=False))
+
+
+def test_stream_yields_the_tokens_generate_returns():
+    m = tiny()
+    idx = torch.randint(0, 64, (1, 4))
+    streamed = [t.item() for t in m.generate_stream(idx, 6, temperature=0)]
+    assert streamed == m.generate(idx, 6, temperature=0)[0, 4:].tolist()
+
+
+def test_seeded_sampling_is_reproducible_and_seed_dependent():
+    m = tiny()
+    idx = torch.zeros((1, 1), dtype=torch.long)
+    run = lambda s: m.generate(idx, 20, temperature=1.0, generator=torch.Generator().manual_seed(s)).tolist()
+    assert run(1) == run(1)
+    assert run(1) != run(2)
+
+
+def test_stop_token_ends_the_sample():
+    m = tiny()
+    idx = torch.zeros((1, 1), dtype=torch.long)
+    first = m.generate(idx, 1, temperature=0)[0, 1].item()
+    out = m.generate(idx, 20, temperature=0, stop_tokens=(first,))
+    assert out.shape == (1, 2)
+
+
+def test_top_k_and_top_p_restrict_the_choices():
+    logits = torch.tensor([[5.0, 4.0, 0.0, -1.0, -2.0]])
+    gen = torch.Generator().manual_seed(0)
+    picks_k = {gpt.sample_next_token(logits, 1.0, top_k=2, generator=gen).item() for _ in range(200)}
+    assert picks_k == {0, 1}
+    # softmax of the logits: about 0.72, 0.26, ...; top_p 0.5 keeps only the first
+    picks_p = {gpt.sample_next_token(logits, 1.0, top_p=0.5, generator=gen).item() for _ in range(100)}
+    assert picks_p == {0}
+
+
+def test_tiny_model_overfits_one_batch():
+    m = tiny().train()
+    idx = torch.randint(0, 64, (4, 16))
+    opt = m.configure_optimizer(0.0, 3e-3, (0.9, 0.999), 1e-8, 'cpu')
+    for _ in range(150):
+        _, loss = m(idx[:, :-1], idx[:, 1:])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert loss.item() < 0.1
+
+
+def test_optimizer_decays_matrices_only_and_holds_every_parameter_once():
+    m = tiny()
+    opt = m.configure_optimizer(0.01, 1e-3, (0.9, 0.999), 1e-8, 'cpu')
+    decay, no_decay = opt.param_groups
+    assert decay['weight_decay'] == 0.01 and no_decay['weight_decay'] == 0.0
+    assert all(p.dim() >= 2 for p in decay['params']) and all(p.dim() < 2 for p in no_decay['params'])
+    assert len(decay['params']) + len(no_decay['params']) == len(list(m.parameters()))
+
+
+def test_head_is_tied_and_post_ln_has_no_final_layernorm():
+    m = tiny()
+    assert m.lm_head.weight is m.wte.weight
+    assert m.ln_f is None and tiny(norm_first=True).ln_f is not None
+
+
+@pytest.mark.parametrize('name,millions', [('12M', 12), ('33M', 33), ('117M', 117)])
+def test_presets_match_their_names(name, millions):
+    with torch.device('meta'):  # count without allocating 117M parameters
+        m = GPT(GPTConfig(**gpt.PRESETS[name]))
+    assert round(m.num_params() / 1e6) == millions
+
+
+def test_gpt1_preset_is_the_papers_shape():
+    p = gpt.PRESETS['117M']
+    assert (p['n_layer'], p['n_embd'], p['n_head'], p['block_size']) == (12, 768, 12, 512)
+
+
+def test_safetensors_round_trip_in_the_standard_layout(tmp_path):
+    m = tiny()
+    path = str(tmp_path / 'model.safetensors')
+    gpt.save_safetensors(m.state_dict(), path, {'iter': 3})
+    with open(path, 'rb') as f:  # read the layout the way other tools do
+        n = struct.unpack('<Q', f.read(8))[0]
+        header = json.loads(f.read(n))
+    assert header['wte.weight'] == {'dtype': 'F32', 'shape': [64, 32], 'data_offsets': header['wte.weight']['data_offsets']}
+    assert 'lm_head.weight' not in header  # tied: stored once
+    loaded = gpt.load_safetensors(path)
+    for k, v in m.state_dict().items():
+        if k != 'lm_head.weight':
+            assert torch.equal(loaded[k], v)
+
+
+def test_peak_flops_by_gpu_name(monkeypatch):
+    monkeypatch.setattr(torch.cuda, 'get_device_name', lambda *a: 'NVIDIA H100 80GB HBM3')
+    assert gpt.device_peak_flops('cuda', torch.bfloat16) == 989e12
+    monkeypatch.setattr(torch.cuda, 'get_device_name', lambda *a: 'NVIDIA H100 PCIe')
+    assert gpt.device_peak_flops('cuda', torch.bfloat16) == 756e12
+    monkeypatch.setattr(torch.cuda, 'get_device_name', lambda *a: 'NVIDIA A100-SXM4-40GB')
+    assert gpt.device_peak_flops('cuda', torch.bfloat16) == 312e12
+    assert gpt.device_peak_flops('cpu', torch.float32, configured=1e12) == 1e12
+    assert gpt.device_peak_flops('cpu', torch.float32) > 1e9  # measured

@@ -1,0 +1,185 @@
+"""train.py: settings and their errors, the schedule, checkpoints and exact resume, outputs, DDP."""
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+import torch
+
+import train
+from conftest import ROOT, TINY_MODEL_FLAGS
+from data import UserError
+
+
+def run_train(dataset, out, *flags):
+    train.main([f'--dataset_dir={dataset}', f'--out_dir={out}'] + TINY_MODEL_FLAGS + list(flags))
+
+
+def load_ckpt(out):
+    return torch.load(os.path.join(out, 'ckpt.pt'), weights_only=True)
+
+
+# ---- settings
+
+def test_config_file_then_flags_override_the_defaults(tmp_path):
+    cfg_file = tmp_path / 'c.py'
+    cfg_file.write_text("batch_size = 3\nlearning_rate = 1e-3\nprompt = 'poems'\n")
+    cfg = train.load_config([str(cfg_file), '--batch_size=5', '--prompt=A GPT for haiku'])
+    assert cfg['batch_size'] == 5 and cfg['learning_rate'] == 1e-3 and cfg['prompt'] == 'A GPT for haiku'
+    assert cfg['weight_decay'] == train.DEFAULTS['weight_decay']
+
+
+def test_size_preset_fills_the_model_shape():
+    cfg = train.load_config(['--size=33M', '--n_layer=4'])
+    assert (cfg['n_layer'], cfg['n_embd'], cfg['block_size']) == (4, 512, 512)
+
+
+def test_an_int_is_accepted_where_a_float_is_expected():
+    assert train.load_config(['--learning_rate=1'])['learning_rate'] == 1.0
+
+
+@pytest.mark.parametrize('flag,words', [('--batch_sise=3', ["unknown setting 'batch_sise'", "batch_size"]),
+                                        ('--batch_size=2.5', ["'batch_size' must be int"]),
+                                        ('--size=5M', ["'size' must be one of"]),
+                                        ('--batch_size', ["needs a value"])])
+def test_bad_settings_fail_with_a_sentence_naming_the_key(flag, words):
+    with pytest.raises(UserError) as e:
+        train.load_config([flag])
+    for w in words:
+        assert w in str(e.value)
+
+
+def test_unknown_key_in_a_config_file_names_the_file(tmp_path):
+    cfg_file = tmp_path / 'c.py'
+    cfg_file.write_text("max_iter = 3\n")
+    with pytest.raises(UserError, match=r"c.py: unknown setting 'max_iter'"):
+        train.load_config([str(cfg_file)])
+
+
+def test_command_line_error_is_one_line_not_a_traceback():
+    r = subprocess.run([sys.executable, 'train.py', '--learning_rat=1'], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 1
+    assert r.stderr.strip().count('\n') == 0 and r.stderr.startswith('error:') and 'Traceback' not in r.stderr
+
+
+# ---- learning-rate schedule
+
+def test_learning_rate_warms_up_then_follows_the_cosine_to_min_lr():
+    cfg = dict(train.DEFAULTS, learning_rate=1.0, min_lr=0.1, warmup_iters=10, max_iters=110, lr_decay_iters=0)
+    assert train.get_lr(0, cfg) == pytest.approx(1 / 11)
+    assert train.get_lr(9, cfg) == pytest.approx(10 / 11)
+    assert train.get_lr(10, cfg) == pytest.approx(1.0)  # warm-up end: the peak
+    assert train.get_lr(60, cfg) == pytest.approx(0.55)  # midway through the cosine: halfway between
+    assert train.get_lr(110, cfg) == pytest.approx(0.1)
+    assert train.get_lr(500, cfg) == pytest.approx(0.1)
+
+
+# ---- a run and its outputs
+
+def test_a_run_writes_every_output_file(trained_run):
+    for name in ('ckpt.pt', 'model.safetensors', 'config.json', 'tokenizer.json', 'metrics.jsonl', 'loss.svg',
+                 'generation_info.json'):
+        assert os.path.getsize(os.path.join(trained_run, name)) > 0, name
+    rows = [json.loads(line) for line in open(os.path.join(trained_run, 'metrics.jsonl'))]
+    steps = [r for r in rows if 'loss' in r]
+    evals = [r for r in rows if 'val_loss' in r]
+    assert {'iter', 'tokens', 'loss', 'lr', 'tokens_per_s', 'mfu'} <= set(steps[0])
+    assert [r['iter'] for r in evals] == [0, 10, 20]
+    assert evals[-1]['val_loss'] < evals[0]['val_loss']  # it learned
+    svg = ET.parse(os.path.join(trained_run, 'loss.svg')).getroot()
+    assert len(svg.findall('{http://www.w3.org/2000/svg}polyline')) == 2
+    info = json.load(open(os.path.join(trained_run, 'generation_info.json')))
+    assert [g['prompt'] for g in info['test_generations']] == ['', 'The', 'Today']
+    assert info['training']['best_val_loss'] == pytest.approx(min(r['val_loss'] for r in evals))
+
+
+def test_checkpoint_holds_everything_needed_to_resume(trained_run):
+    ckpt = load_ckpt(trained_run)
+    assert {'model', 'optimizer', 'iter_num', 'best_val_loss', 'rng', 'config', 'model_args'} <= set(ckpt)
+    assert ckpt['iter_num'] == 20 and ckpt['config']['max_iters'] == 20
+
+
+def test_resumed_run_ends_with_the_same_weights_as_an_uninterrupted_one(tiny_dataset, tmp_path):
+    a, b = str(tmp_path / 'a'), str(tmp_path / 'b')
+    common = ['--lr_decay_iters=16', '--eval_interval=4']
+    run_train(tiny_dataset, a, '--max_iters=16', *common)
+    run_train(tiny_dataset, b, '--max_iters=8', *common)
+    run_train(tiny_dataset, b, '--max_iters=16', '--init_from=resume', *common)
+    wa, wb = load_ckpt(a)['model'], load_ckpt(b)['model']
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+def test_interrupted_save_leaves_the_previous_checkpoint_loadable(trained_run, monkeypatch, tmp_path):
+    path = os.path.join(trained_run, 'ckpt.pt')
+    before = load_ckpt(trained_run)['iter_num']
+
+    def crash_midway(obj, f):
+        with open(f, 'wb') as fh:
+            fh.write(b'half a checkpoint')
+        raise OSError('disk full')
+    monkeypatch.setattr(torch, 'save', crash_midway)
+    with pytest.raises(OSError):
+        train.save_checkpoint(path, {'iter_num': 999})
+    assert load_ckpt(trained_run)['iter_num'] == before
+
+
+def test_ctrl_c_saves_a_checkpoint_to_resume_from(tiny_dataset, tmp_path, monkeypatch):
+    real_step = train.training_step
+    calls = []
+
+    def step_then_interrupt(*a, **k):
+        calls.append(1)
+        if len(calls) == 6:
+            raise KeyboardInterrupt
+        return real_step(*a, **k)
+    monkeypatch.setattr(train, 'training_step', step_then_interrupt)
+    with pytest.raises(SystemExit) as e:
+        run_train(tiny_dataset, str(tmp_path), '--max_iters=50', '--eval_interval=100')
+    assert e.value.code == 130
+    assert load_ckpt(str(tmp_path))['iter_num'] == 5
+
+
+def test_nan_loss_stops_with_a_message_and_keeps_the_last_good_checkpoint(tiny_dataset, tmp_path, monkeypatch):
+    real_step = train.training_step
+    calls = []
+
+    def nan_after_some_steps(*a, **k):
+        calls.append(1)
+        return float('nan') if len(calls) > 6 else real_step(*a, **k)
+    monkeypatch.setattr(train, 'training_step', nan_after_some_steps)
+    with pytest.raises(UserError, match='loss became nan at iteration 6'):
+        run_train(tiny_dataset, str(tmp_path), '--max_iters=50', '--eval_interval=5')
+    assert load_ckpt(str(tmp_path))['iter_num'] == 5
+
+
+def test_early_stopping_after_patience_evaluations_without_improvement(tiny_dataset, tmp_path):
+    run_train(tiny_dataset, str(tmp_path), '--max_iters=100', '--eval_interval=2', '--patience=2',
+              '--learning_rate=0', '--min_lr=0')  # nothing learns, so the val loss never improves
+    info = json.load(open(tmp_path / 'generation_info.json'))
+    assert info['training']['iterations'] == 4 and 'early stop' in info['training']['stop_reason']
+
+
+def test_epochs_sets_the_number_of_iterations(tiny_dataset, tmp_path):
+    run_train(tiny_dataset, str(tmp_path), '--epochs=1.0', '--eval_interval=1000')
+    meta = json.load(open(os.path.join(tiny_dataset, 'meta.json')))
+    iters = load_ckpt(str(tmp_path))['iter_num']
+    assert iters == -(-meta['train_tokens'] // (4 * 32))
+
+
+def test_dataset_too_small_for_one_window_is_a_clear_error(tiny_dataset, tmp_path):
+    with pytest.raises(UserError, match='fewer than one window'):
+        run_train(tiny_dataset, str(tmp_path), '--block_size=5000')
+
+
+@pytest.mark.slow
+def test_two_process_ddp_run_on_cpu_with_gloo(tiny_dataset, tmp_path):
+    out = str(tmp_path / 'ddp')
+    cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2', 'train.py',
+           f'--dataset_dir={tiny_dataset}', f'--out_dir={out}', '--max_iters=6', '--eval_interval=3'] + TINY_MODEL_FLAGS
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300,
+                       env=dict(os.environ, OMP_NUM_THREADS='1'))
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert '2 process(es)' in r.stdout and r.stdout.count('eval at 6') == 1  # only rank 0 logs
+    assert load_ckpt(out)['iter_num'] == 6
