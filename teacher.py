@@ -173,7 +173,9 @@ def call_teacher(method, url, body, headers, timeout, read, max_retries=None):
                     wait_s = min(BACKOFF_MAX_S, float(response.headers["Retry-After"]))
             elif status >= 400:
                 message = server_message(response).replace(secret or "\0", "***")
-                raise TeacherError(f"the teacher server {server} refused the request (HTTP {status}): {message}")
+                hint = ("; check the key in the variable named by api_key_env" if status in (401, 403)
+                        else "; check teacher_url and the model name" if status == 404 else "")
+                raise TeacherError(f"the teacher server {server} refused the request (HTTP {status}): {message}{hint}")
             else:
                 reply, problem = parse_reply_body(response.text)
                 if problem is None:

@@ -108,7 +108,7 @@ class FakeTeacherHandler(BaseHTTPRequestHandler):
             lines = [{"model": body.get("model"), "message": {"role": "assistant", "content": "Whisk two"}, "done": False},
                      {"error": "an error was encountered while running the model"}]
             return self.send(200, "".join(json.dumps(line) + "\n" for line in lines).encode(), "application/x-ndjson")
-        if body.get("model") not in models:
+        if body.get("model") not in models and body.get("model", "") + ":latest" not in models:
             return self.send(404, {"error": f"model '{body.get('model')}' not found, try pulling it first"})
         if not judging:
             seed = body.get("seed", body.get("options", {}).get("seed"))
