@@ -273,3 +273,689 @@ class TextDataset:
     def __getitem__(self, i):
         chunk = self.tokens[i:i + self.block_size + 1]
         return chunk[:-1], chunk[1:]
+
+
+# -----------------------------------------------------------------------------
+# domain detection
+
+# Hand-curated keywords per domain. Matching is on lower-case words with simple suffixes stripped
+# ("recipes" -> "recipe", "baking" -> "bake"), so one entry covers its plural and verb forms.
+DOMAIN_KEYWORDS = {
+    "cooking": """cook cooking cookery recipe food dish meal kitchen bake chef cuisine dinner lunch breakfast
+        brunch supper dessert soup salad pasta bread cake cookie biscuit snack ingredient spice vegan vegetarian
+        grill roast fry stew curry sauce noodle rice sushi pizza taco burrito flavor flavour tasty delicious menu
+        restaurant eat cocktail smoothie pastry dough vegetable meat chicken beef pork fish seafood tofu spicy
+        savory savoury culinary appetizer barbecue bbq ramen dumpling pie muffin pancake sandwich burger salsa
+        marinade braise simmer boil steam stir-fry stirfry casserole foodie gourmet homemade lasagna risotto
+        chocolate sweet baker bakery grocery lunchbox""",
+    "poetry": """poem poetry poet verse haiku sonnet limerick rhyme stanza lyric ballad ode tanka couplet
+        quatrain metaphor muse literary creative song songwriter rhythm meter elegy epic poetic villanelle
+        acrostic prose romantic lyrical imagery spoken-word slam rhyming bard""",
+    "technical": """code coding program programming programmer software python javascript typescript java rust
+        golang linux unix bash shell command terminal api database sql server network docker kubernetes git
+        compiler algorithm debug bug function script developer computer technical technology tech engineering
+        engineer devops cloud deploy deployment install configuration config tutorial documentation cli http
+        html css framework library backend frontend sysadmin regex json yaml nginx postgres mysql sqlite
+        troubleshoot troubleshooting how-to howto kernel github repository repo""",
+}
+# Keywords in scripts without spaces (Japanese) match as substrings of the prompt.
+DOMAIN_KEYWORDS_SUBSTRING = {
+    "cooking": ["料理", "レシピ"],
+    "poetry": ["詩", "ポエム", "創作"],
+    "technical": ["技術", "プログラム"],
+}
+DOMAIN_WORDS = {d: set(w.split()) for d, w in DOMAIN_KEYWORDS.items()}
+DOMAINS = ("cooking", "poetry", "technical", "general")
+
+
+def _word_forms(word):
+    """The word and its likely stems, so plurals and verb forms find their keyword."""
+    forms = [word]
+    for suffix, repl in (("ies", "y"), ("es", ""), ("s", ""), ("ing", ""), ("ing", "e"), ("ed", ""),
+                         ("ed", "e"), ("er", ""), ("ers", ""), ("ers", "e"), ("ery", "e"), ("ic", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            forms.append(word[:-len(suffix)] + repl)
+    return forms
+
+
+def _prompt_words(prompt):
+    return re.findall(r"[a-z][a-z'-]*", prompt.lower())
+
+
+def detect_domain(prompt):
+    """(domain, matched_words): the domain whose keywords the prompt uses most; 'general' when none."""
+    hits = {d: [] for d in DOMAIN_WORDS}
+    for word in _prompt_words(prompt):
+        for domain, words in DOMAIN_WORDS.items():
+            if any(f in words for f in _word_forms(word)):
+                hits[domain].append(word)
+    for domain, keys in DOMAIN_KEYWORDS_SUBSTRING.items():
+        hits[domain] += [k for k in keys if k in prompt]
+    best = max(hits, key=lambda d: len(hits[d]))  # ties go to the earlier domain in DOMAIN_KEYWORDS
+    if not hits[best]:
+        return "general", []
+    return best, hits[best]
+
+
+# -----------------------------------------------------------------------------
+# template generation: compositional generators over seeded random choices, one per domain
+
+def _join(items):
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _steer(rng, prompt_words, options, keep=0.85):
+    """Prefer the options the prompt names (most of the time), else any option."""
+    named = [o for o in options if o.lower() in prompt_words]
+    return rng.choice(named) if named and rng.random() < keep else rng.choice(options)
+
+
+# Ingredients: (name, plural or None for mass nouns, role, unit, diet tags, cuisines or "" for any).
+# Diet tags: m=meat, f=fish, d=dairy, e=egg, h=honey; a vegan recipe uses none, a vegetarian one no m/f.
+INGREDIENTS = [(*row[:2], *row[2].split("|")) for row in [
+    ("chicken thighs", None, "protein|g|m|"), ("chicken breast", None, "protein|g|m|"),
+    ("beef mince", None, "protein|g|m|it mx us gr"), ("beef strips", None, "protein|g|m|cn kr th mx"),
+    ("pork shoulder", None, "protein|g|m|cn kr mx"), ("pork mince", None, "protein|g|m|cn th jp"),
+    ("lamb", None, "protein|g|m|in gr me"), ("prawns", None, "protein|g|f|th cn it es"),
+    ("salmon fillets", None, "protein|g|f|jp us fr"), ("cod", None, "protein|g|f|es fr us"),
+    ("firm tofu", None, "protein|g||jp cn kr th"), ("tempeh", None, "protein|g||th us"),
+    ("chickpeas", None, "protein|g||in me gr es"), ("red lentils", None, "protein|g||in me"),
+    ("black beans", None, "protein|g||mx us"), ("cannellini beans", None, "protein|g||it fr"),
+    ("paneer", None, "protein|g|d|in"), ("halloumi", None, "protein|g|d|gr me"),
+    ("eggs", None, "protein|g|e|jp fr us"), ("edamame", None, "protein|g||jp"),
+    ("carrot", "carrots", "veg|count||"), ("red bell pepper", "red bell peppers", "veg|count||"),
+    ("zucchini", "zucchini", "veg|count||it gr fr me"), ("broccoli", None, "veg|g||"),
+    ("spinach", None, "veg|g||"), ("cabbage", None, "veg|g||kr jp cn"), ("mushrooms", None, "veg|g||"),
+    ("cherry tomatoes", None, "veg|g||it gr es me us"), ("eggplant", "eggplants", "veg|count||jp in gr me it"),
+    ("sweet potato", "sweet potatoes", "veg|count||us mx in"), ("potato", "potatoes", "veg|count||fr es in us"),
+    ("green beans", None, "veg|g||"), ("peas", None, "veg|g||in it fr"), ("sweetcorn", None, "veg|g||mx us"),
+    ("cauliflower", None, "veg|g||in me"), ("kale", None, "veg|g||us it"), ("bok choy", None, "veg|g||cn jp"),
+    ("snow peas", None, "veg|g||cn th"), ("daikon", None, "veg|g||jp kr"), ("leek", "leeks", "veg|count||fr"),
+    ("celery", None, "veg|g||fr it us"), ("butternut squash", None, "veg|g||us me"),
+    ("asparagus", None, "veg|g||fr it"), ("fennel", None, "veg|g||it"), ("beansprouts", None, "veg|g||cn th kr"),
+    ("onion", "onions", "aromatic|count||"), ("garlic", None, "aromatic|clove||"),
+    ("fresh ginger", None, "aromatic|cm||cn jp kr th in"), ("shallot", "shallots", "aromatic|count||fr th"),
+    ("spring onion", "spring onions", "aromatic|count||cn jp kr"), ("lemongrass", None, "aromatic|stalk||th"),
+    ("rice", None, "base|g||in me mx es us"), ("jasmine rice", None, "base|g||th cn"),
+    ("short-grain rice", None, "base|g||jp kr"), ("udon noodles", None, "base|g||jp"),
+    ("rice noodles", None, "base|g||th"), ("egg noodles", None, "base|g|e|cn"), ("spaghetti", None, "base|g||it"),
+    ("penne", None, "base|g||it"), ("couscous", None, "base|g||me"), ("quinoa", None, "base|g||us"),
+    ("soba noodles", None, "base|g||jp"), ("orzo", None, "base|g||gr"), ("tortillas", None, "base|count||mx"),
+    ("vegetable stock", None, "liquid|ml||"), ("chicken stock", None, "liquid|ml|m|"),
+    ("coconut milk", None, "liquid|ml||th in"), ("chopped tomatoes", None, "liquid|ml||it in mx es me gr"),
+    ("kombu dashi", None, "liquid|ml||jp"), ("single cream", None, "liquid|ml|d|fr it"),
+    ("soy sauce", None, "season|tbsp||jp cn kr"), ("white miso", None, "season|tbsp||jp"),
+    ("mirin", None, "season|tbsp||jp"), ("rice vinegar", None, "season|tbsp||jp cn kr"),
+    ("fish sauce", None, "season|tbsp|f|th"), ("oyster sauce", None, "season|tbsp|f|cn"),
+    ("red curry paste", None, "season|tbsp||th"), ("garam masala", None, "season|tsp||in"),
+    ("ground cumin", None, "season|tsp||in mx me"), ("smoked paprika", None, "season|tsp||es mx us"),
+    ("chili flakes", None, "season|tsp||it kr"), ("gochujang", None, "season|tbsp||kr"),
+    ("harissa", None, "season|tbsp||me"), ("dried oregano", None, "season|tsp||gr it mx"),
+    ("turmeric", None, "season|tsp||in"), ("sesame oil", None, "season|tsp||jp cn kr"),
+    ("lemon juice", None, "season|tbsp||gr it me fr"), ("lime juice", None, "season|tbsp||th mx"),
+    ("honey", None, "season|tbsp|h|gr us kr"), ("maple syrup", None, "season|tbsp||us"),
+    ("dijon mustard", None, "season|tsp||fr"), ("balsamic vinegar", None, "season|tbsp||it"),
+    ("tomato paste", None, "season|tbsp||it es me"), ("ground coriander", None, "season|tsp||in me"),
+    ("cilantro", None, "herb|handful||th mx in"), ("flat-leaf parsley", None, "herb|handful||it fr gr me es"),
+    ("basil", None, "herb|handful||it th"), ("mint", None, "herb|handful||me gr in th"),
+    ("sesame seeds", None, "herb|tbsp||jp kr cn"), ("roasted peanuts", None, "herb|tbsp||th cn"),
+    ("chives", None, "herb|handful||fr us"), ("dill", None, "herb|handful||gr fr"),
+    ("parmesan", None, "herb|g|d|it"), ("feta", None, "herb|g|d|gr"), ("toasted pine nuts", None, "herb|tbsp||it me"),
+]]
+HOT_INGREDIENTS = [("red chili", "red chilies", "aromatic", "count", "", ""),
+                   ("jalapeño", "jalapeños", "aromatic", "count", "", ""),
+                   ("cayenne pepper", None, "season", "pinch", "", "")]
+CUISINES = {"japanese": "jp", "chinese": "cn", "korean": "kr", "thai": "th", "indian": "in", "italian": "it",
+            "mexican": "mx", "french": "fr", "greek": "gr", "spanish": "es", "mediterranean": "gr",
+            "lebanese": "me", "moroccan": "me", "american": "us"}
+CUISINE_NAMES = {"jp": "Japanese", "cn": "Chinese", "kr": "Korean", "th": "Thai", "in": "Indian", "it": "Italian",
+                 "mx": "Mexican", "fr": "French", "gr": "Greek", "es": "Spanish", "me": "Middle Eastern",
+                 "us": "American"}
+# Dish families: the roles a recipe of this kind needs (role, how many) and the cuisines it suits.
+DISHES = {
+    "stir-fry": ([("protein", 1), ("veg", 3), ("aromatic", 2), ("season", 3), ("base", 1), ("herb", 1)], "jp cn kr th us"),
+    "soup": ([("aromatic", 2), ("veg", 3), ("protein", 1), ("liquid", 1), ("season", 2), ("herb", 1)], "jp cn kr th in it mx fr gr es me us"),
+    "curry": ([("aromatic", 3), ("season", 3), ("protein", 1), ("veg", 2), ("liquid", 1), ("base", 1), ("herb", 1)], "th in jp me"),
+    "pasta": ([("base", 1), ("aromatic", 2), ("veg", 2), ("protein", 1), ("liquid", 1), ("season", 1), ("herb", 2)], "it gr fr us"),
+    "bowl": ([("base", 1), ("veg", 3), ("protein", 1), ("season", 3), ("herb", 2)], "jp kr mx me us gr th"),
+    "traybake": ([("protein", 1), ("veg", 3), ("aromatic", 1), ("season", 3), ("herb", 1)], "gr me es us fr it in mx"),
+}
+DISH_TITLES = {"stir-fry": ["Stir-Fry", "Wok Noodles", "Rice Stir-Fry"], "soup": ["Soup", "Broth", "Noodle Soup"],
+               "curry": ["Curry", "Stew", "Simmered Curry"], "pasta": ["Pasta", "Pasta Bake", "One-Pot Pasta"],
+               "bowl": ["Bowl", "Salad Bowl", "Grain Salad"], "traybake": ["Traybake", "Sheet-Pan Dinner", "Roast"]}
+DISH_WORDS = {"stir": "stir-fry", "wok": "stir-fry", "soup": "soup", "broth": "soup", "ramen": "soup",
+              "curry": "curry", "stew": "curry", "pasta": "pasta", "spaghetti": "pasta", "salad": "bowl",
+              "bowl": "bowl", "roast": "traybake", "traybake": "traybake", "dinner": "traybake",
+              "dessert": "dessert", "cake": "dessert", "baking": "dessert", "bake": "dessert", "sweet": "dessert",
+              "cookie": "dessert", "cookies": "dessert", "muffin": "dessert", "muffins": "dessert", "desserts": "dessert"}
+TITLE_ADJECTIVES = ["Quick", "Easy", "Weeknight", "Golden", "Cozy", "Zesty", "Smoky", "Herby", "Crispy",
+                    "Creamy", "Simple", "Rustic", "Hearty", "Fresh", "Bright", "Sticky", "Garlicky", "Lemony",
+                    "Peppery", "Savory", "Comforting", "Speedy", "Sunday", "Budget", "Gingery", "Tangy"]
+SPICY_ADJECTIVES = ["Spicy", "Fiery", "Hot", "Chili", "Red-Hot"]
+PEOPLE = ["Grandma's", "Mom's", "Dad's", "Aunt Rosa's", "Uncle Ben's", "Nana's", "Chef Kim's", "Maya's",
+          "Leo's", "The Family's", "Sam's", "Yuki's", "Priya's", "Marco's", "Lena's"]
+DESCRIPTIONS = ["A {adj} {dish} that comes together on a busy evening.", "Ready in about {total} minutes and full of flavor.",
+                "{main_cap} and {veg} make this {dish} filling without being heavy.",
+                "This {dish} is a favorite for a {occasion}.", "A {adj} way to use up {veg}.",
+                "Good hot, and even better the next day.", "Mild enough for kids, with room to add more spice.",
+                "A {cuisine} {dish} built around {main}."]
+OCCASIONS = ["weeknight dinner", "lazy Sunday", "packed lunch", "family meal", "dinner party", "cold evening",
+             "picnic", "quick lunch", "game night", "rainy day"]
+PREP_CUTS = {"veg": ["sliced", "diced", "chopped", "cut into bite-sized pieces", "thinly sliced", "roughly chopped"],
+             "aromatic": ["finely chopped", "minced", "thinly sliced"],
+             "protein": ["cut into bite-sized pieces", "patted dry", "cut into strips", "cubed"]}
+TIPS = ["Swap the {veg} for any vegetable you have on hand.", "Leftovers keep for up to 3 days in the fridge.",
+        "Cut everything before you start cooking; the {method} part moves fast.",
+        "For more heat, add a pinch of chili flakes at the end.", "Taste before serving and adjust the salt.",
+        "Double the {season} if you like a stronger sauce.", "This freezes well for up to a month.",
+        "Warm the plates so the {dish} stays hot at the table.", "Use a large pan so the {veg} browns instead of steaming."]
+
+
+def _qty(rng, unit, role, servings, plural, name):
+    scale = servings / 4
+    if unit == "g":
+        base = {"protein": (300, 600), "base": (200, 400), "herb": (40, 80)}.get(role, (100, 300))
+        return f"{int(round(rng.randint(*base) * scale / 50.0) * 50) or 50} g {name}"
+    if unit == "ml":
+        return f"{int(round(rng.randint(300, 900) * scale / 100.0) * 100) or 100} ml {name}"
+    if unit == "count":
+        n = max(1, round(rng.randint(1, 3) * scale))
+        return f"{n} {plural if n > 1 and plural else name}"
+    if unit == "clove":
+        return f"{rng.randint(2, 5)} cloves {name}"
+    if unit == "cm":
+        return f"{rng.choice([2, 3, 4])} cm piece {name}"
+    if unit == "stalk":
+        return f"{rng.randint(1, 3)} stalks {name}"
+    if unit == "handful":
+        return f"a {rng.choice(['small ', 'large ', ''])}handful of {name}"
+    if unit == "pinch":
+        return f"a pinch of {name}"
+    amount = rng.choice(["1", "2", "1 1/2", "1/2", "3"]) if unit == "tsp" else rng.choice(["1", "2", "3", "1 1/2"])
+    return f"{amount} {unit} {name}"
+
+
+def _recipe_steps(rng, dish, parts, servings):
+    """Numbered steps that use each listed ingredient; returns (steps, cook minutes)."""
+    names = lambda role: [p[1] for p in parts if p[0] == role]
+    protein, veg, aro = names("protein"), names("veg"), names("aromatic")
+    season, liquid, base, herb = names("season"), names("liquid"), names("base"), names("herb")
+    steps, cook = [], 0
+    if base and dish != "pasta":
+        m = rng.choice([10, 12, 15, 20])
+        cook += m
+        steps.append(rng.choice([f"Cook the {base[0]} according to the packet, about {m} minutes, then drain or keep warm.",
+                                 f"Start the {base[0]}: cook it for {m} minutes and set aside."]))
+    if dish == "traybake":
+        t = rng.choice([200, 210, 220])
+        m = rng.choice([25, 30, 35, 40])
+        cook += m
+        steps.append(f"Heat the oven to {t}°C.")
+        steps.append(f"Toss the {_join(protein + veg)} with {_join(aro + season)} and 2 tbsp oil on a large tray.")
+        steps.append(rng.choice([f"Roast for {m} minutes, turning once, until the {protein[0]} is cooked through and the edges are golden.",
+                                 f"Roast for {m} minutes until everything is tender and browned at the edges."]))
+    elif dish == "bowl":
+        steps.append(f"Whisk the {_join(season)} with 2 tbsp oil to make a dressing.")
+        m = rng.choice([5, 6, 8])
+        cook += m
+        steps.append(rng.choice([f"Cook the {protein[0]} in a hot pan for {m} minutes until golden.",
+                                 f"Sear the {protein[0]} for {m} minutes, turning halfway."]))
+        steps.append(f"Pile the {base[0]} into bowls and top with the {_join(veg)} and the {protein[0]}.")
+    else:
+        vessel = {"stir-fry": "wok", "soup": "large pot", "curry": "heavy pan", "pasta": "deep frying pan"}[dish]
+        m = rng.choice([2, 3, 4, 5])
+        cook += m
+        steps.append(rng.choice([f"Heat 1 tbsp oil in a {vessel} and fry the {_join(aro)} for {m} minutes until fragrant.",
+                                 f"Warm a little oil in a {vessel} over medium heat and soften the {_join(aro)}, about {m} minutes."]))
+        m = rng.choice([4, 5, 6, 8])
+        cook += m
+        steps.append(rng.choice([f"Add the {protein[0]} and cook for {m} minutes, stirring, until lightly browned.",
+                                 f"Add the {protein[0]} and brown well for {m} minutes."]))
+        if dish == "curry":
+            steps.append(f"Stir in the {_join(season)} and cook for 1 minute.")
+        m = rng.choice([3, 4, 5])
+        cook += m
+        steps.append(f"Add the {_join(veg)} and cook for {m} minutes.")
+        if dish == "pasta":
+            m = rng.choice([9, 10, 11, 12])
+            cook += m
+            steps.insert(0, f"Boil the {base[0]} in salted water for {m} minutes, then drain, keeping a cup of the water.")
+        if liquid:
+            m = {"soup": rng.choice([15, 20, 25]), "curry": rng.choice([15, 20, 25, 30])}.get(dish, rng.choice([5, 8]))
+            cook += m
+            steps.append(rng.choice([f"Pour in the {liquid[0]}, bring to a simmer and cook for {m} minutes.",
+                                     f"Add the {liquid[0]} and simmer gently for {m} minutes."]))
+        if dish == "stir-fry":
+            steps.append(f"Add the {_join(season)} and toss for 1 minute until everything is glossy.")
+        elif dish != "curry":
+            steps.append(f"Season with the {_join(season)}, then taste and adjust.")
+        if dish == "pasta":
+            steps.append(f"Toss in the {base[0]}, adding a splash of the cooking water to loosen the sauce.")
+    serve = rng.choice(["Serve", "Serve at once", "Spoon onto plates and serve", "Divide between plates and serve"])
+    if base and dish in ("stir-fry", "curry", "soup"):
+        steps.append(f"{serve} with the {base[0]}, topped with the {_join(herb)}.")
+    else:
+        steps.append(f"{serve}, scattered with the {_join(herb)}.")
+    return steps, cook
+
+
+DESSERTS = ["Muffins", "Banana Bread", "Crumble", "Sheet Cake", "Cookies", "Loaf Cake", "Pancakes", "Brownies"]
+DESSERT_FLAVORS = ["blueberries", "chopped apples", "raspberries", "dark chocolate chips", "chopped walnuts",
+                   "sliced bananas", "chopped pecans", "dried cranberries", "chopped pears", "lemon zest"]
+DESSERT_SPICES = ["ground cinnamon", "vanilla extract", "cocoa powder", "ground ginger", "nutmeg", "cardamom"]
+
+
+def _dessert(rng, words, vegan, servings):
+    dish = _steer(rng, words, DESSERTS)
+    add = rng.sample(DESSERT_FLAVORS, 2)
+    spice = rng.choice(DESSERT_SPICES)
+    fat = "coconut oil" if vegan else rng.choice(["butter", "melted butter"])
+    milk = rng.choice(["oat milk", "almond milk", "soy milk"]) if vegan else "milk"
+    binder = "ground flaxseed mixed with 3 tbsp water" if vegan else rng.choice(["eggs", "large eggs"])
+    sugar = rng.choice(["caster sugar", "brown sugar", "light brown sugar"])
+    ingredients = [f"{rng.choice([200, 225, 250, 300])} g plain flour", f"{rng.choice([100, 120, 150])} g {sugar}",
+                   f"2 tsp baking powder", f"{rng.choice([80, 100, 120])} g {fat}", f"{rng.choice([150, 200, 250])} ml {milk}",
+                   (f"1 tbsp {binder}" if vegan else f"2 {binder}"), f"1 tsp {spice}",
+                   f"{rng.choice([100, 150, 200])} g {add[0]}", f"{rng.choice([50, 75, 100])} g {add[1]}"]
+    t, m = rng.choice([170, 180, 190]), rng.choice([20, 25, 30, 35, 45])
+    steps = [f"Heat the oven to {t}°C and line a tin with baking paper.",
+             f"Whisk the plain flour, {sugar}, baking powder and {spice} in a large bowl.",
+             f"In another bowl beat the {fat}, {milk} and {binder.split(' mixed')[0]} until smooth.",
+             rng.choice(["Pour the wet mix into the dry and stir until just combined; a few lumps are fine.",
+                         "Fold the wet ingredients into the dry ones with a spatula, without overmixing."]),
+             f"Fold in the {add[0]} and {add[1]}.",
+             f"Bake for {m} minutes, until a skewer comes out clean.",
+             rng.choice(["Cool for 10 minutes before slicing.", "Let it cool in the tin, then serve."])]
+    if dish == "Pancakes":
+        steps[0] = "Heat a non-stick pan over medium heat."
+        steps[5] = f"Cook ladlefuls of batter for {rng.choice([2, 3])} minutes on each side until golden."
+        m = 15
+    adj = _steer(rng, words, ["Easy", "Fluffy", "Golden", "Cozy", "Simple", "Sunday", "Vegan" if vegan else "Classic", "Spiced"])
+    flavor = add[0].replace("chopped ", "").replace("sliced ", "").replace("dark ", "").title()
+    title = rng.choice([f"{adj} {flavor} {dish}", f"{flavor} and {spice.split()[-1].title()} {dish}",
+                        f"{rng.choice(PEOPLE)} {flavor} {dish}"])
+    return title, ingredients, steps, 15, m
+
+
+def _pick_ingredients(rng, dish, roles, cuisine, banned, spicy, prompt_words_set):
+    """[(role, ingredient row)] for each role of the dish, or [] when a role has nothing to choose from."""
+    pool = [i for i in INGREDIENTS + (HOT_INGREDIENTS if spicy else [])
+            if not (set(i[4]) & banned) and (not cuisine or not i[5] or cuisine in i[5].split())]
+    used, parts = set(), []
+    for role, n in roles:
+        options = [i for i in pool if i[2] == role and i[0] not in used]
+        if spicy and role in ("aromatic", "season"):
+            options = [i for i in options if i in HOT_INGREDIENTS] * 3 + options
+        wanted = [i for i in options if i[0].split()[-1] in prompt_words_set or i[0] in prompt_words_set]
+        if role == "protein" and wanted:
+            options = wanted
+        if dish == "pasta" and role == "base":
+            options = [i for i in options if i[0] in ("spaghetti", "penne", "orzo")]
+        if dish in ("stir-fry", "curry") and role == "liquid":
+            options = [i for i in options if i[0] != "single cream"]
+        if not options:
+            return []
+        for ing in rng.sample(options, min(n, len(options))):
+            if ing[0] not in used:
+                used.add(ing[0])
+                parts.append((role, ing))
+    return parts
+
+def _recipe(rng, words, prompt_words_set):
+    vegan = bool(prompt_words_set & {"vegan", "plant-based", "plant"})
+    vegetarian = vegan or bool(prompt_words_set & {"vegetarian", "veggie", "meatless"})
+    dairy_free = vegan or "dairy-free" in prompt_words_set
+    spicy = bool(prompt_words_set & {"spicy", "hot", "fiery", "chili", "chilli"})
+    servings = rng.choice([2, 2, 4, 4, 4, 6])
+    named_dishes = {DISH_WORDS[w] for w in prompt_words_set if w in DISH_WORDS}
+    dish = rng.choice(sorted(named_dishes)) if named_dishes and rng.random() < 0.9 else rng.choice(list(DISHES) + ["dessert"] * (1 if rng.random() < 0.3 else 0))
+    if dish == "dessert":
+        title, ingredients, steps, prep, cook = _dessert(rng, words, vegan, servings)
+        parts = []
+    else:
+        roles, dish_cuisines = DISHES[dish]
+        named = [CUISINES[w] for w in words if w in CUISINES]
+        cuisine = rng.choice(named) if named else rng.choice(dish_cuisines.split() + [""])
+        banned = set("mfdeh") if vegan else set("mf" if vegetarian else "") | (set("d") if dairy_free else set())
+        parts = _pick_ingredients(rng, dish, roles, cuisine, banned, spicy, prompt_words_set)
+        if not parts:  # this cuisine lacks a role the dish needs (no pasta in Thai pantry): cook it any style
+            cuisine = ""
+            parts = _pick_ingredients(rng, dish, roles, cuisine, banned, spicy, prompt_words_set)
+        # Steps name each ingredient as the list does, in the plural where it has one ("carrots").
+        parts = [(role, ing[1] or ing[0], ing) for role, ing in parts]
+        steps, cook = _recipe_steps(rng, dish, [(r, n) for r, n, _ in parts], servings)
+        ingredients = []
+        for role, name, ing in parts:
+            line = _qty(rng, ing[3], role, servings, ing[1], ing[0])
+            cuttable = role != "protein" or ing[4] in ("m", "f") or name in ("firm tofu", "tempeh", "paneer", "halloumi")
+            if role in PREP_CUTS and ing[3] != "clove" and cuttable and rng.random() < 0.7:
+                line += ", " + rng.choice(PREP_CUTS[role])
+            ingredients.append(line)
+        prep = 5 * max(1, round((3 + 2 * len(parts)) / 5))
+        main = next((n for r, n, _ in parts if r == "protein"), None) or next(n for r, n, _ in parts if r == "veg")
+        veg = next((n for r, n, _ in parts if r == "veg" and n != main), "vegetables")
+        adj = rng.choice(SPICY_ADJECTIVES) if spicy and rng.random() < 0.7 else rng.choice(TITLE_ADJECTIVES)
+        kind = rng.choice(DISH_TITLES[dish])
+        cname = CUISINE_NAMES.get(cuisine, "")
+        head = f"{cname}-Style " if cname and rng.random() < 0.5 else ""
+        main_t, veg_t = main.title(), veg.title()
+        title = rng.choice([f"{head}{adj} {main_t} {kind}", f"{adj} {main_t} and {veg_t} {kind}",
+                            f"{main_t} {kind} with {veg_t}", f"{rng.choice(PEOPLE)} {main_t} {kind}",
+                            f"{head}{main_t} and {veg_t} {kind}", f"One-Pan {main_t} {kind}" if dish != "soup" else f"{adj} {main_t} {kind}"])
+        if vegan and "vegan" not in title.lower() and rng.random() < 0.4:
+            title = "Vegan " + title
+    lines = [title, f"Serves {servings} · Prep {prep} min · Cook {cook} min", ""]
+    if rng.random() < 0.6 and dish != "dessert":
+        desc = rng.choice(DESCRIPTIONS).format(adj=rng.choice(TITLE_ADJECTIVES).lower(), dish=dish, total=prep + cook,
+                                               main=main, main_cap=main.capitalize(), veg=veg, occasion=rng.choice(OCCASIONS),
+                                               cuisine=CUISINE_NAMES.get(cuisine, "home-style"))
+        lines += [desc, ""]
+    lines += ["Ingredients:"] + [f"- {i}" for i in ingredients] + ["", "Steps:"]
+    lines += [f"{k}. {s}" for k, s in enumerate(steps, 1)]
+    if rng.random() < 0.5:
+        season = next((n for r, n, _ in parts if r == "season"), "seasoning")
+        lines += ["", "Tip: " + rng.choice(TIPS).format(veg=veg if dish != "dessert" else "fruit", method="cooking",
+                                                        season=season, dish=dish if dish != "dessert" else "dish")]
+    return "\n".join(lines)
+
+
+# Poetry themes: nouns, adjectives, verbs as (base, -s form). Prompt words pick the theme.
+POETRY_THEMES = {name: (n.split(), a.split(), [tuple(v.split("/")) for v in vs.split()]) for name, n, a, vs in [
+    ("ocean", "wave tide shore gull shell salt foam harbor reef current horizon sail driftwood lighthouse",
+     "blue restless salt-bright endless grey silver deep wild", "roll/rolls break/breaks drift/drifts whisper/whispers rise/rises fall/falls shine/shines wander/wanders"),
+    ("moon", "moon night lantern shadow owl star window silence dream candle midnight dusk",
+     "pale silver quiet hollow soft cold distant velvet", "glow/glows hang/hangs watch/watches sleep/sleeps drift/drifts hum/hums wait/waits fade/fades"),
+    ("autumn", "leaf maple harvest orchard smoke acorn wind field pumpkin path frost apple",
+     "golden amber crisp rust-red late falling smoky brown", "fall/falls turn/turns gather/gathers scatter/scatters burn/burns rest/rests crackle/crackles settle/settles"),
+    ("spring", "blossom bud sparrow meadow rain seedling petal robin stream morning cherry tulip",
+     "green tender new bright young budding fresh gentle", "open/opens sing/sings wake/wakes bloom/blooms climb/climbs stir/stirs dance/dances grow/grows"),
+    ("winter", "snow frost ice pine hearth ember sled breath chimney drift fir cabin",
+     "white frozen still hushed bitter bare silent glittering", "fall/falls freeze/freezes glitter/glitters rest/rests creak/creaks settle/settles sleep/sleeps hush/hushes"),
+    ("rain", "rain puddle umbrella cloud gutter window thunder drop roof storm street mist",
+     "grey soft steady silver heavy wet gentle dark", "tap/taps pour/pours gather/gathers run/runs drum/drums drip/drips shine/shines wash/washes"),
+    ("forest", "pine fern moss oak deer trail root canopy owl brook mushroom clearing",
+     "green ancient shaded quiet tall mossy hidden wild", "rustle/rustles grow/grows breathe/breathes whisper/whispers stand/stands hide/hides climb/climbs sway/sways"),
+    ("city", "street train neon tower bridge crowd cafe window subway rooftop siren alley",
+     "busy electric crowded late bright restless concrete humming", "hum/hums rush/rushes flicker/flickers wait/waits glow/glows turn/turns roar/roars sleep/sleeps"),
+    ("love", "heart hand letter promise kiss smile rose voice memory home embrace song",
+     "warm tender true gentle bright quiet endless dear", "hold/holds stay/stays burn/burns wait/waits sing/sings remember/remembers keep/keeps call/calls"),
+    ("mountain", "peak ridge summit stone eagle cloud valley glacier trail snowfield pass cairn",
+     "high cold steep silent blue ancient jagged vast", "rise/rises stand/stands watch/watches climb/climbs echo/echoes wait/waits soar/soars endure/endures"),
+    ("river", "river stone bank reed heron bridge ferry current willow pebble delta boat",
+     "slow winding clear muddy cool bright patient deep", "flow/flows bend/bends carry/carries murmur/murmurs run/runs turn/turns shine/shines wander/wanders"),
+    ("garden", "rose bee gate soil tomato bench vine sunflower trowel hedge butterfly seed",
+     "green sunlit overgrown sweet humming quiet tangled warm", "grow/grows buzz/buzzes climb/climbs open/opens lean/leans bloom/blooms wait/waits spill/spills"),
+    ("stars", "star comet galaxy orbit telescope meteor planet sky dust constellation void light",
+     "distant burning silver ancient endless cold bright faint", "burn/burns spin/spins fall/falls shine/shines wander/wanders glow/glows turn/turns call/calls"),
+    ("time", "clock hour calendar photograph memory year morning candle letter mirror season attic",
+     "old faded slow quiet patient golden lost brief", "pass/passes turn/turns fade/fades wait/waits linger/lingers remember/remembers return/returns tick/ticks"),
+]}
+THEME_WORDS = {"sea": "ocean", "beach": "ocean", "ocean": "ocean", "wave": "ocean", "moon": "moon", "night": "moon",
+               "autumn": "autumn", "fall": "autumn", "spring": "spring", "flower": "spring", "winter": "winter",
+               "snow": "winter", "rain": "rain", "storm": "rain", "forest": "forest", "tree": "forest", "woods": "forest",
+               "city": "city", "urban": "city", "love": "love", "romance": "love", "romantic": "love", "heart": "love",
+               "mountain": "mountain", "river": "river", "garden": "garden", "nature": "forest", "star": "stars",
+               "stars": "stars", "space": "stars", "sky": "stars", "time": "time", "memory": "time", "nostalgia": "time"}
+# Rhyming nouns for quatrains; each line ends on one word of a group.
+RHYMES = [g.split() for g in ["light night flight sight kite", "sea tree key bee", "rain lane plain chain pane train",
+                               "day way bay clay tray", "sky eye lullaby", "moon tune June dune spoon", "fire wire spire choir",
+                               "heart art part cart", "door floor shore core", "snow glow row crow", "air stair chair prayer",
+                               "sand hand land strand", "stone bone throne cone", "song throng gong", "gold fold cold hold",
+                               "sun one run", "bell well shell spell", "hill mill sill windmill"]]
+POEM_FORMS = ("haiku", "tercet", "quatrain", "free verse")
+FORM_WORDS = {"haiku": "haiku", "tanka": "haiku", "rhyme": "quatrain", "rhyming": "quatrain", "rhymed": "quatrain",
+              "quatrain": "quatrain", "sonnet": "quatrain", "ballad": "quatrain", "free": "free verse",
+              "tercet": "tercet", "limerick": "quatrain"}
+PREPOSITIONS = ["over", "under", "beside", "beyond", "across", "along", "through", "above", "against", "below"]
+
+
+def _poem_line(rng, nouns, adjs, verbs):
+    n1, n2 = rng.sample(nouns, 2)
+    adj = rng.choice(adjs)
+    base, third = rng.choice(verbs)
+    return rng.choice([f"the {adj} {n1} {third} {rng.choice(PREPOSITIONS)} the {n2}",
+                       f"a {n1} of {adj} {n2}", f"I {base} with the {n1}", f"{adj} {n1}, {adj} {n2}",
+                       f"where the {n1} {third}", f"and still the {n2} {third}", f"we {base} beneath the {adj} {n1}",
+                       f"{n1} and {n2}, {rng.choice(adjs)} and {adj}", f"all night the {n1} {third}",
+                       f"you {base} like a {adj} {n1}", f"every {n1} {third} {rng.choice(['slowly', 'softly', 'again', 'alone', 'at last'])}"])
+
+
+def _poem(rng, words):
+    named = [THEME_WORDS[w] for w in words if w in THEME_WORDS] + [w for w in words if w in POETRY_THEMES]
+    theme = rng.choice(named) if named and rng.random() < 0.9 else rng.choice(list(POETRY_THEMES))
+    nouns, adjs, verbs = POETRY_THEMES[theme]
+    forms = [FORM_WORDS[w] for w in words if w in FORM_WORDS]
+    form = rng.choice(forms) if forms and rng.random() < 0.9 else rng.choice(POEM_FORMS)
+    noun, adj = rng.choice(nouns), rng.choice(adjs)
+    title = rng.choice([f"{adj.capitalize()} {noun.capitalize()}", f"On the {noun.capitalize()}",
+                        f"{noun.capitalize()} at {rng.choice(['Dawn', 'Dusk', 'Midnight', 'Noon', 'Evening'])}",
+                        f"Song of the {noun.capitalize()}", f"The {noun.capitalize()} and the {rng.choice(nouns).capitalize()}",
+                        f"What the {noun.capitalize()} Knows", f"Letter to a {adj.capitalize()} {noun.capitalize()}"])
+    if form == "haiku":
+        n1, n2 = rng.sample(nouns, 2)
+        base, third = rng.choice(verbs)
+        lines = [rng.choice([f"{adj} {n1}", f"the {n1} at dusk", f"a {adj} {n1}", f"{n1} in the wind"]),
+                 rng.choice([f"the {n2} {third} {rng.choice(PREPOSITIONS)} the {rng.choice(nouns)}", f"{third} and {rng.choice(verbs)[1]} all day",
+                             f"a {rng.choice(adjs)} {n2} {third}"]),
+                 rng.choice([f"{rng.choice(adjs)} {rng.choice(nouns)}", "and then, silence", f"the {rng.choice(nouns)} remains",
+                             f"{rng.choice(['still', 'soft', 'slow'])} {rng.choice(nouns)}"])]
+        poems = [lines]
+        if rng.random() < 0.5:  # a short sequence of two haiku
+            poems.append([f"{rng.choice(adjs)} {rng.choice(nouns)}", _poem_line(rng, nouns, adjs, verbs), f"{rng.choice(nouns)} {rng.choice(['again', 'at last', 'alone', 'remains'])}"])
+    elif form == "quatrain":
+        poems = []
+        for _ in range(rng.choice([2, 2, 3])):
+            a, b = rng.sample(RHYMES, 2)
+            ra, rb = rng.sample(a, 2), rng.sample(b, 2)
+            ends = [ra[0], rb[0], ra[1], rb[1]] if rng.random() < 0.5 else [ra[0], ra[1], rb[0], rb[1]]
+            poems.append([rng.choice([f"The {rng.choice(adjs)} {rng.choice(nouns)} {rng.choice(verbs)[1]} toward the {e}",
+                                      f"and I {rng.choice(verbs)[0]} beside the {rng.choice(adjs)} {e}",
+                                      f"We kept the {rng.choice(nouns)} as {rng.choice(adjs)} as the {e}",
+                                      f"the {rng.choice(nouns)} {rng.choice(verbs)[1]} {rng.choice(PREPOSITIONS)} the {e}",
+                                      f"So {rng.choice(adjs)} a {rng.choice(nouns)}, so {rng.choice(adjs)} a {e}"]) for e in ends])
+    elif form == "tercet":
+        poems = [[_poem_line(rng, nouns, adjs, verbs) for _ in range(3)] for _ in range(rng.choice([2, 3]))]
+    else:
+        poems = [[_poem_line(rng, nouns, adjs, verbs) for _ in range(rng.randint(5, 9))]]
+    stanzas = ["\n".join(line[0].upper() + line[1:] for line in s) for s in poems]
+    end = rng.choice(["", ".", ".", "..."])
+    return title + "\n\n" + "\n\n".join(stanzas) + end
+
+
+# Technical guides: a topic, a task with its steps (text, command), parameters drawn per document.
+TECH_TASKS = [
+    ("git", "create a feature branch and push it", ["Git installed", "a clone of the repository"],
+     [("Update your local main branch", "git checkout main && git pull"), ("Create and switch to the new branch", "git checkout -b {branch}"),
+      ("Commit your work", "git add {file} && git commit -m \"{message}\""), ("Push the branch and set its upstream", "git push -u origin {branch}")],
+     "If the push is rejected, run `git pull --rebase origin {branch}` and push again."),
+    ("git", "undo the last commit but keep the changes", ["Git installed", "a commit that was not pushed yet"],
+     [("Check the history", "git log --oneline -n 5"), ("Move the branch back one commit", "git reset --soft HEAD~1"),
+      ("Confirm the changes are staged", "git status")], "If the commit was already pushed, use `git revert HEAD` instead so others are not affected."),
+    ("python", "set up a virtual environment", ["Python {pyver} or newer"],
+     [("Create the environment in the project folder", "python -m venv .venv"), ("Activate it", "source .venv/bin/activate"),
+      ("Install the dependencies", "pip install {package}"), ("Save the exact versions", "pip freeze > requirements.txt")],
+     "If `python` is not found, try `python3`, or check that Python is on your PATH."),
+    ("python", "read a CSV file and print a summary", ["Python {pyver}", "a CSV file named {csv}"],
+     [("Open the file with the csv module", "rows = list(csv.DictReader(open(\"{csv}\")))"), ("Count the rows", "print(len(rows), \"rows\")"),
+      ("Sum one column", "total = sum(float(r[\"{column}\"]) for r in rows)"), ("Print the average", "print(total / len(rows))")],
+     "If you see a KeyError, print `rows[0].keys()` to check the exact column names."),
+    ("python", "write a unit test with pytest", ["Python {pyver}", "pytest installed (pip install pytest)"],
+     [("Create a test file", "touch tests/test_{module}.py"), ("Write a test function", "def test_{func}(): assert {func}({arg}) == {result}"),
+      ("Run the tests", "pytest -q tests/test_{module}.py"), ("Run one test by name", "pytest -k {func}")],
+     "If pytest cannot import your module, run it from the project root or add an empty conftest.py there."),
+    ("linux", "find the largest files in a folder", ["a Linux or macOS shell"],
+     [("List folder sizes", "du -sh {dir}/* | sort -h"), ("Find files bigger than {size}", "find {dir} -type f -size +{size}"),
+      ("Check free disk space", "df -h")], "If you see 'Permission denied', repeat the command with sudo or limit it to your own folders."),
+    ("linux", "schedule a nightly backup with cron", ["shell access to the server", "a backup script at {script}"],
+     [("Make the script executable", "chmod +x {script}"), ("Open your crontab", "crontab -e"),
+      ("Add a line that runs at {hour}:00 every night", "0 {hour} * * * {script} >> /var/log/backup.log 2>&1"), ("Check the entry", "crontab -l")],
+     "If nothing runs, use absolute paths in the script; cron starts with a minimal PATH."),
+    ("linux", "set up an SSH key for a server", ["an account on {host}"],
+     [("Generate a key pair", "ssh-keygen -t ed25519 -C \"{user}@{host}\""), ("Copy the public key to the server", "ssh-copy-id {user}@{host}"),
+      ("Log in without a password", "ssh {user}@{host}")], "If you are still asked for a password, check that ~/.ssh has mode 700 on the server."),
+    ("docker", "run a web app in a container", ["Docker installed", "a Dockerfile in the project folder"],
+     [("Build the image", "docker build -t {image} ."), ("Run it and publish port {port}", "docker run -d -p {port}:{port} --name {image} {image}"),
+      ("Check that it is running", "docker ps"), ("Read the logs", "docker logs -f {image}")],
+     "If the port is already in use, pick another one with -p {port2}:{port}."),
+    ("docker", "clean up unused images and containers", ["Docker installed"],
+     [("See how much space Docker uses", "docker system df"), ("Remove stopped containers", "docker container prune"),
+      ("Remove unused images", "docker image prune -a")], "Prune commands ask for confirmation; add -f only in scripts you trust."),
+    ("sql", "add an index to speed up a slow query", ["access to the {db} database"],
+     [("Look at the query plan", "EXPLAIN SELECT * FROM {table} WHERE {column} = 42;"), ("Create the index", "CREATE INDEX idx_{table}_{column} ON {table} ({column});"),
+      ("Check the plan again", "EXPLAIN SELECT * FROM {table} WHERE {column} = 42;")],
+     "If the plan does not change, refresh the table statistics with ANALYZE {table};"),
+    ("sql", "back up and restore a database", ["PostgreSQL client tools", "the {db} database"],
+     [("Dump the database to a file", "pg_dump {db} > {db}_backup.sql"), ("Create an empty database", "createdb {db}_restore"),
+      ("Restore the dump", "psql {db}_restore < {db}_backup.sql")], "If restoring fails on roles, add --no-owner to pg_dump."),
+    ("javascript", "start a small Node.js project", ["Node.js {nodever} or newer", "npm"],
+     [("Create the project", "mkdir {project} && cd {project} && npm init -y"), ("Install a package", "npm install {jspackage}"),
+      ("Add a start script to package.json", "\"start\": \"node index.js\""), ("Run it", "npm start")],
+     "If npm reports EACCES errors, do not use sudo; fix the npm folder permissions instead."),
+    ("rust", "create and run a Rust command-line tool", ["Rust installed with rustup"],
+     [("Create the project", "cargo new {project}"), ("Build and run it", "cargo run"), ("Add a dependency", "cargo add {crate}"),
+      ("Build an optimized binary", "cargo build --release")], "If the build is slow, `cargo check` finds errors without producing a binary."),
+]
+TECH_PARAMS = {"branch": "feature/login fix/typo feature/search feature/export fix/timeout docs/readme feature/dark-mode fix/crash-on-start".split(),
+               "file": "app.py main.rs index.js README.md config.yaml utils.py".split(),
+               "message": ["Add login form", "Fix typo in docs", "Handle empty input", "Speed up search", "Add export button"],
+               "pyver": "3.9 3.10 3.11 3.12".split(), "package": "requests numpy flask pandas rich click httpx".split(),
+               "csv": "sales.csv data.csv scores.csv orders.csv weather.csv".split(), "column": "price amount score total temperature".split(),
+               "module": "parser utils math_tools cart dates".split(), "func": "add slugify parse_date total_price clamp".split(),
+               "arg": "2, 3|\"Hello World\"|\"2024-01-05\"|[1, 2]|15, 0, 10".split("|"), "result": "5|\"hello-world\"|date(2024, 1, 5)|3|10".split("|"),
+               "dir": "~/Downloads /var/log ~/projects /home /tmp".split(), "size": "100M 500M 1G 50M".split(),
+               "script": "/usr/local/bin/backup.sh ~/bin/backup.sh /opt/scripts/nightly.sh".split(), "hour": "1 2 3 4".split(),
+               "user": "alice bob deploy admin maria".split(), "host": "example.com build-server staging.local 192.168.1.20".split(),
+               "image": "myapp webapp api-server blog shop".split(), "port": "8000 8080 3000 5000".split(), "port2": "8081 9000 3001".split(),
+               "db": "shop app inventory analytics".split(), "table": "orders users events products".split(),
+               "nodever": "18 20 22".split(), "project": "todo-cli notes-app weather-bot hello-api word-count".split(),
+               "jspackage": "express axios lodash dayjs chalk".split(), "crate": "clap serde anyhow regex rand".split(), "minutes": "5 10 15 20".split()}
+TECH_PARAMS["project"] += "recipe-site inventory-tool chat-server photo-sorter budget-app blog-engine quiz-game ml-notes".split()
+TECH_PARAMS["user"] += "chen fatima lucas olga priya tom".split()
+TECH_CONTEXTS = ["You will need this when {user} sets up {project} on a new machine.",
+                 "These steps were tested with {label} on {host}.", "Time needed: about {minutes} minutes.",
+                 "This came up while working on {project}; the same steps work for any project.",
+                 "Run the commands from the {project} folder unless a step says otherwise.",
+                 "Written for {label} beginners; each step shows the exact command."]
+STEP_OPENERS = ["", "", "First, ", "Next, ", "Then ", "Now ", "After that, "]
+
+
+def _guide(rng, words):
+    named = [t for t in TECH_TASKS if t[0] in words or (t[0] == "javascript" and "node" in words)]
+    topic, task, prereqs, steps, trouble = rng.choice(named) if named and rng.random() < 0.9 else rng.choice(TECH_TASKS)
+    p = {k: rng.choice(v) for k, v in TECH_PARAMS.items()}
+    chosen = steps if len(steps) <= 3 or rng.random() < 0.6 else steps[:1] + rng.sample(steps[1:-1], len(steps) - 3) + steps[-1:]
+    label = {"sql": "SQL", "javascript": "JavaScript", "linux": "Linux", "docker": "Docker", "git": "Git",
+             "python": "Python", "rust": "Rust"}[topic]
+    if rng.random() < 0.8:
+        title = rng.choice([f"How to {task}", f"{label}: {task}", f"{p['project']}: how to {task}",
+                            f"{p['user'].capitalize()}'s notes: {task}", f"Quick guide: how to {task}"])
+        lines = [title[0].upper() + title[1:], ""]
+        if rng.random() < 0.7:
+            lines += [rng.choice(TECH_CONTEXTS).format(task=task, label=label, **p), ""]
+        lines += ["Prerequisites:"] + [f"- {x.format(**p)}" for x in prereqs]
+        lines += ["", "Steps:"]
+        for k, (text, cmd) in enumerate(chosen, 1):
+            opener = rng.choice(STEP_OPENERS) if k > 1 else ""
+            lines.append(f"{k}. {opener}{(text[0].lower() if opener else text[0]) + text[1:]}:")
+            lines.append(f"   {cmd.format(**p)}")
+        lines += ["", "Troubleshooting: " + trouble.format(**p)]
+    else:  # a short reference note
+        text, cmd = rng.choice(steps)
+        lines = [rng.choice([f"{label} note: {text.lower()}", f"Note for {p['project']}: {text.lower()}",
+                             f"{p['user'].capitalize()}'s {label} note: {text.lower()}"]), "", rng.choice([f"Use this when you need to {task}.",
+                 f"This is one step of the usual way to {task}.", f"A command worth remembering if you often {task}."]),
+                 "", "Example:", f"    {cmd.format(**p)}", "", rng.choice(TECH_CONTEXTS).format(task=task, label=label, **p),
+                 "Note: " + trouble.format(**p)]
+    return "\n".join(lines)
+
+
+# Short stories and dialogues in the style of TinyStories: a character, a place, a problem, a resolution.
+NAMES = ("Lily Tom Mia Ben Zoe Max Ana Leo Ella Sam Noah Ruby Finn Ivy Omar Nora Kai Rosa Theo Maya Jack Luna Eli Sara "
+         "Hugo Iris Ravi Amy Yuki Pablo Greta Milo").split()
+KINDS = "girl boy puppy kitten rabbit bear fox robot dragon mouse duck turtle owl squirrel".split()
+TRAITS = "curious shy brave kind sleepy cheerful clever little grumpy gentle".split()
+PLACES = {"park": "park", "forest": "forest", "beach": "beach", "ocean": "beach", "sea": "beach", "farm": "farm",
+          "school": "school", "garden": "garden", "city": "busy city", "space": "space station", "moon": "space station",
+          "castle": "castle", "village": "small village", "mountain": "mountain", "river": "river", "kitchen": "kitchen"}
+STORY_OBJECTS = "red ball kite toy boat blue hat shiny key drawing book music box paper crown lunch box".split(" ")
+STORY_OBJECTS = ["red ball", "kite", "toy boat", "blue hat", "shiny key", "drawing", "picture book", "music box",
+                 "paper crown", "lunch box", "yellow scarf", "little drum", "jar of honey", "map", "lantern"]
+PROBLEMS = ["lost the {obj}", "could not reach the {obj} on a high shelf", "saw that the {obj} was broken",
+            "was afraid of the dark near the {place}", "had no one to play with", "wanted to win the race",
+            "could not find the way home from the {place}", "saw a storm coming over the {place}"]
+HELPS = ["looked under every bush and finally found it", "asked {friend} for help, and together they fixed it",
+         "took a deep breath and tried again", "followed the little path back, step by step",
+         "shared a snack with {friend}, and they became friends", "built a ladder out of old boxes",
+         "sang a song to feel brave", "listened carefully and heard the answer"]
+MORALS = ["Asking for help is not a bad thing.", "Being kind makes everyone happy.", "Trying again is how you learn.",
+          "Friends make hard days easier.", "It is good to be patient.", "Sharing turns strangers into friends."]
+OPENERS = ["Once upon a time, there was a {trait} {kind} named {name}.", "{name} was a {trait} {kind} who lived near the {place}.",
+           "One {time}, {name} the {kind} went to the {place}.", "In a {trait} corner of the {place} lived a {kind} called {name}.",
+           "Every {time}, {name} liked to play at the {place}.", "{name} had a {obj} that {pronoun} loved more than anything.",
+           "It was a {weather} {time} at the {place}.", "Little {name} woke up early and ran to the {place}."]
+
+
+def _story(rng, words):
+    name, friend = rng.sample(NAMES, 2)
+    kind = _steer(rng, words, KINDS)
+    place = next((PLACES[w] for w in words if w in PLACES and rng.random() < 0.8), None) or rng.choice(list(set(PLACES.values())))
+    obj = rng.choice(STORY_OBJECTS)
+    p = dict(name=name, friend=friend, kind=kind, trait=rng.choice(TRAITS), place=place, obj=obj,
+             time=rng.choice(["morning", "afternoon", "evening", "sunny day", "Saturday"]),
+             weather=rng.choice(["windy", "rainy", "sunny", "cold", "warm"]), pronoun=rng.choice(["she", "he"]))
+    problem = rng.choice(PROBLEMS).format(**p)
+    if rng.random() < 0.3:
+        lines = [rng.choice(OPENERS).format(**p), "",
+                 f"{name}: {rng.choice(['Oh no!', 'Help!', 'Hmm.', 'Look!'])} I {problem.replace('was afraid', 'am afraid').replace('saw', 'see')}.",
+                 f"{friend}: {rng.choice(['Do not worry.', 'I can help you.', 'Let us think.', 'That is sad.'])} What should we do?",
+                 f"{name}: {rng.choice(['Maybe we can look together.', 'I do not know.', 'Can you help me?'])}",
+                 f"{friend}: {rng.choice(['Yes! Come with me.', 'Of course. Follow me.', 'Let us try.'])}",
+                 f"{name}: {rng.choice(['Thank you, ' + friend + '!', 'We did it!', 'You are a good friend.'])}"]
+        return "\n".join(lines)
+    s = [rng.choice(OPENERS).format(**p),
+         rng.choice([f"{name} loved the {obj}.", f"{p['pronoun'].capitalize()} was very happy there.",
+                     f"{name} liked to laugh and run.", f"The sun was warm and the sky was blue."]),
+         f"One day, {name} {problem}.",
+         rng.choice([f"{name} felt sad.", f"{p['pronoun'].capitalize()} did not know what to do.", f"{name} started to cry."]),
+         f"Then {name} {rng.choice(HELPS).format(**p)}.",
+         rng.choice([f"{name} smiled a big smile.", f"After that, {name} and {friend} played until the sun went down.",
+                     f"{name} felt proud and happy.", f"That night, {name} slept with a smile."])]
+    if rng.random() < 0.5:
+        s.append(rng.choice(MORALS))
+    return " ".join(s)
+
+
+GENERATORS = {"cooking": _recipe, "poetry": lambda rng, w, ws: _poem(rng, w),
+              "technical": lambda rng, w, ws: _guide(rng, ws), "general": lambda rng, w, ws: _story(rng, ws)}
+
+
+def generate_template_samples(prompt, domain, n_tokens, seed):
+    """Documents from the domain's compositional generator until their estimated tokens reach n_tokens.
+
+    Deterministic for (prompt, domain, seed); words of the prompt steer the choices the vocabulary has.
+    """
+    if domain not in GENERATORS:
+        raise UserError(f"unknown domain {domain!r}; choose one of {', '.join(DOMAINS)}")
+    rng = random.Random(seed)
+    words = _prompt_words(prompt)
+    words_set = set(words) | {f for w in words for f in _word_forms(w)}
+    make = GENERATORS[domain]
+    docs, total = [], 0
+    while total < n_tokens:
+        doc = make(rng, words, words_set)
+        docs.append(doc)
+        total += estimate_tokens(doc)
+    return docs
+
+
+def generation_stats(docs):
+    """Dataset statistics: size, length, variety (distinct openings, exact duplicates), top keywords."""
+    stop = set("the a an and of to in with for on at is it by or as be that this from until then".split())
+    n = len(docs)
+    tokens = [estimate_tokens(d) for d in docs]
+    words = collections.Counter(w for d in docs for w in re.findall(r"[a-z]{3,}", d.lower()) if w not in stop)
+    return {"documents": n, "tokens_estimate": sum(tokens), "avg_tokens": round(sum(tokens) / n, 1) if n else 0.0,
+            "distinct_openings_share": round(len({d[:10] for d in docs}) / n, 4) if n else 0.0,
+            "duplicate_rate": round(1 - len(set(docs)) / n, 4) if n else 0.0,
+            "top_keywords": [w for w, _ in words.most_common(10)]}
