@@ -68,7 +68,7 @@ def teacher_base_url(cfg):
     if cfg["teacher_url"]:
         url = cfg["teacher_url"].strip().rstrip("/")
         if api_style(cfg) == "ollama":
-            return ollama_base_url(url)
+            return ollama_base_url(url.removesuffix("/api"))
         url = url if "://" in url else "http://" + url
         # a bare host means the usual /v1 prefix; a URL with a path is taken as the API root
         return url if urllib.parse.urlsplit(url).path else url + "/v1"
@@ -238,7 +238,8 @@ def check_teacher(cfg, model, headers):
     if model in names or (":" not in model and model + ":latest" in names):
         return
     if api_style(cfg) == "ollama":
-        raise TeacherError(f"model '{model}' is not on the Ollama server at {server}; fetch it with: ollama pull {model}")
+        raise TeacherError(f"model '{model}' is not on the Ollama server at {server}; "
+                           f"fetch it with: ollama pull {model}")
     raise TeacherError(f"model '{model}' is not served by {server}; it has: {', '.join(names) or 'no models'} "
                        f"(pick one, or with Ollama: ollama pull {model})")
 
@@ -357,6 +358,7 @@ def load_raw_samples(path, prompt, model, log):
     for line in data.decode("utf-8", errors="replace").splitlines():
         try:
             record = json.loads(line)
+            record["text"], record["tokens"], record["source"], record["request"]["prompt"]  # all must be there
             done[int(record["index"])] = record
         except (ValueError, KeyError, TypeError):
             log(f"teacher: skipped an unreadable line in {path}")
@@ -393,7 +395,9 @@ def request_sample(cfg, model, prompt, domain, index, headers, min_tokens):
 
 def format_duration(seconds):
     seconds = int(seconds)
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 60}m{seconds % 60:02d}s"
 
 
 def generate_samples(cfg, prompt, domain, initial_tokens, out_dir, log):

@@ -103,9 +103,11 @@ class FakeTeacherHandler(BaseHTTPRequestHandler):
         if failure == "malformed":
             return self.send(200, b'{"message": {"content": "half', "application/json")
         if failure == "body_error":
-            return self.send(200, {"error": {"message": "server overloaded"}} if openai else {"error": "server overloaded"})
+            error = {"message": "server overloaded"} if openai else "server overloaded"
+            return self.send(200, {"error": error})
         if failure == "stream_error":
-            lines = [{"model": body.get("model"), "message": {"role": "assistant", "content": "Whisk two"}, "done": False},
+            lines = [{"model": body.get("model"), "message": {"role": "assistant", "content": "Whisk two"},
+                      "done": False},
                      {"error": "an error was encountered while running the model"}]
             return self.send(200, "".join(json.dumps(line) + "\n" for line in lines).encode(), "application/x-ndjson")
         if body.get("model") not in models and body.get("model", "") + ":latest" not in models:

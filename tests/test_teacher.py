@@ -158,7 +158,8 @@ def test_resume_after_the_process_is_killed_never_rerequests_finished_work(serve
     cfg = teacher_cfg(server.url, concurrency=4)
     target = 60 * REPLY_TOKENS
     path = tmp_path / "raw_samples.jsonl"
-    process = subprocess.Popen([sys.executable, "-c", RUN_GENERATION, ROOT, json.dumps(cfg), str(target), str(tmp_path)])
+    process = subprocess.Popen([sys.executable, "-c", RUN_GENERATION, ROOT, json.dumps(cfg), str(target),
+                                str(tmp_path)])
     try:
         deadline = time.time() + 60
         while not (path.exists() and path.read_text().count("\n") >= 8) and time.time() < deadline:
