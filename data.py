@@ -15,6 +15,9 @@ import random
 import re
 import sys
 import tempfile
+import time
+import zlib
+import hashlib
 
 import numpy as np
 import tiktoken
@@ -959,3 +962,277 @@ def generation_stats(docs):
             "distinct_openings_share": round(len({d[:10] for d in docs}) / n, 4) if n else 0.0,
             "duplicate_rate": round(1 - len(set(docs)) / n, 4) if n else 0.0,
             "top_keywords": [w for w, _ in words.most_common(10)]}
+
+
+# -----------------------------------------------------------------------------
+# refinement: score every sample, drop duplicates and weak ones, keep the best up to final_tokens
+
+# Estimated-token ranges a document of each domain usually falls in; outside them the length score falls.
+LENGTH_RANGES = {"cooking": (80, 450), "poetry": (15, 200), "technical": (50, 450), "general": (30, 450)}
+SCORE_WEIGHTS = {"length": 0.2, "shape": 0.15, "relevance": 0.2, "repetition": 0.25, "characters": 0.2}
+JUDGE_WEIGHT = 0.6  # a teacher's judgement sees meaning, the heuristics only form, so the judge counts more
+MIN_SCORE = 0.5  # below this a sample is more likely noise than signal for a small model
+NEAR_DUP_JACCARD = 0.8  # estimated Jaccard similarity of word 3-gram shingles that counts as a near duplicate
+MINHASH_PERMUTATIONS, LSH_BANDS = 64, 16  # 16 bands of 4 rows: pairs above ~0.5 similarity become candidates
+SIZE_TOKEN_TARGETS = {"12M": (30_000, 15_000), "33M": (50_000, 25_000), "117M": (100_000, 50_000)}
+_NORMAL_CHAR = re.compile(r"[\w\s.,;:!?'\"()\-–—·/°%&+=*#<>\[\]{}|$@~`^\\]")
+
+
+def score_sample(text, prompt, domain):
+    """(score in [0, 1], details): a weighted mean of SCORE_WEIGHTS' criteria, each in [0, 1].
+
+    length: 1 inside the domain's LENGTH_RANGES, falling in proportion outside it.
+    shape: sentence-ending punctuation present and sentences of 3-40 words on average.
+    relevance: half the share of the prompt's content words found in the text, half domain keywords (5 = full).
+    repetition: 1 minus twice the share of repeated word 3-grams (a loop of the same phrase scores 0).
+    characters: share of ordinary letters, digits and punctuation, any junk penalised fivefold.
+    An empty text scores 0.
+    """
+    if not text.strip():
+        return 0.0, {"empty": True}
+    n = estimate_tokens(text)
+    lo, hi = LENGTH_RANGES.get(domain, LENGTH_RANGES["general"])
+    length = 1.0 if lo <= n <= hi else (n / lo if n < lo else max(0.0, 1 - (n - hi) / hi))
+    sentences = [s for s in re.split(r"[.!?\n]+", text) if s.strip()]
+    avg_words = sum(len(s.split()) for s in sentences) / max(1, len(sentences))
+    shape = (0.5 if re.search(r"[.!?:]", text) else 0.0) + (0.5 if 1.5 <= avg_words <= 40 else 0.0)
+    words = re.findall(r"[a-z]+", text.lower())
+    word_set = set(words)
+    forms_in_text = word_set | {f for w in word_set for f in _word_forms(w)}
+    content = [w for w in set(_prompt_words(prompt)) if len(w) > 3 and w not in _STOPWORDS]
+    prompt_share = sum(1 for w in content if set(_word_forms(w)) & forms_in_text) / len(content) if content else 1.0
+    domain_hits = len(DOMAIN_WORDS.get(domain, _GENERAL_WORDS) & forms_in_text)
+    relevance = 0.5 * prompt_share + 0.5 * min(1.0, domain_hits / 5)
+    grams = list(zip(words, words[1:], words[2:]))
+    repeated = 1 - len(set(grams)) / len(grams) if grams else 0.0
+    repetition = max(0.0, 1 - 2 * repeated)
+    normal = len(_NORMAL_CHAR.findall(text)) / len(text)
+    characters = max(0.0, 1 - 5 * (1 - normal))
+    details = {"tokens": n, "length": round(length, 3), "shape": shape, "relevance": round(relevance, 3),
+               "repetition": round(repetition, 3), "characters": round(characters, 3)}
+    score = sum(SCORE_WEIGHTS[k] * details[k] for k in SCORE_WEIGHTS)
+    return round(min(1.0, max(0.0, score)), 4), details
+
+
+_STOPWORDS = set("that this with which what from have will into about your their there generates generate makes "
+                 "writes write create creates fun gpt model small tiny short simple".split())
+_GENERAL_WORDS = set("once day friend happy said smiled little played went home together felt".split())
+
+
+def _minhash(text, a, b):
+    """MinHash signature of the text's word 3-gram shingles (crc32 hashed, multiply-shift permutations)."""
+    words = text.lower().split()
+    shingles = {" ".join(words[i:i + 3]) for i in range(max(1, len(words) - 2))}
+    x = np.array([zlib.crc32(s.encode()) for s in shingles], dtype=np.uint64)
+    return ((x[:, None] * a[None, :] + b[None, :]) >> np.uint64(32)).min(axis=0)
+
+
+def refine_samples(samples, prompt, domain, final_tokens, seed=1337):
+    """(selected, report): score, drop empty / exact and near duplicates / low scores, keep the best.
+
+    samples are dicts {"text", "source"} with an optional "judge_score" (None: the judge's reply could not
+    be parsed). Near duplicates are found with MinHash over word 3-grams and LSH banding, so only pairs
+    that share a band are compared: linear time instead of comparing all pairs. Of duplicates the
+    better-scored sample stays. Selection takes the best-scored samples until final_tokens (estimated)
+    is reached. selected: dicts {"text", "score", "source"} in their original order.
+    """
+    scored, judged, unparseable = [], 0, 0
+    for i, s in enumerate(samples):
+        heuristic, _ = score_sample(s["text"], prompt, domain)
+        score = heuristic
+        if "judge_score" in s:
+            if s["judge_score"] is None:
+                unparseable += 1
+            else:
+                judged += 1
+                score = JUDGE_WEIGHT * float(s["judge_score"]) + (1 - JUDGE_WEIGHT) * heuristic
+        scored.append((round(score, 4), i))
+    by_score = sorted(scored, key=lambda si: (-si[0], si[1]))
+
+    rng = np.random.default_rng(seed)
+    a = rng.integers(1, 2**63, MINHASH_PERMUTATIONS, dtype=np.uint64) | np.uint64(1)
+    b = rng.integers(0, 2**63, MINHASH_PERMUTATIONS, dtype=np.uint64)
+    rows = MINHASH_PERMUTATIONS // LSH_BANDS
+    seen_exact, buckets, signatures = {}, collections.defaultdict(list), {}
+    rejected, kept = {}, []
+    for score, i in by_score:
+        text = samples[i]["text"]
+        if not text.strip():
+            rejected[i] = "empty"
+            continue
+        norm = " ".join(text.lower().split())
+        if norm in seen_exact:
+            rejected[i] = "exact_duplicate"
+            continue
+        seen_exact[norm] = i
+        sig = _minhash(text, a, b)
+        keys = [(band, sig[band * rows:(band + 1) * rows].tobytes()) for band in range(LSH_BANDS)]
+        candidates = {j for k in keys for j in buckets.get(k, ())}
+        if any(np.mean(signatures[j] == sig) >= NEAR_DUP_JACCARD for j in candidates):
+            rejected[i] = "near_duplicate"
+            continue
+        signatures[i] = sig
+        for k in keys:
+            buckets[k].append(i)
+        if score < MIN_SCORE:
+            rejected[i] = "low_score"
+            continue
+        kept.append((score, i))
+
+    selected_ids, total = [], 0
+    for score, i in kept:
+        if total >= final_tokens:
+            rejected[i] = "over_budget"
+            continue
+        selected_ids.append(i)
+        total += estimate_tokens(samples[i]["text"])
+    score_of = {i: s for s, i in scored}
+    selected = [{"text": samples[i]["text"], "score": score_of[i], "source": samples[i].get("source", "")}
+                for i in sorted(selected_ids)]
+    histogram = [0] * 10
+    for s, _ in scored:
+        histogram[min(9, int(s * 10))] += 1
+    report = {"samples": len(samples), "selected": len(selected), "selected_tokens": total,
+              "final_tokens": final_tokens,
+              "rejected": dict(collections.Counter(rejected.values())),
+              "score_histogram": histogram,  # bin k counts scores in [k/10, (k+1)/10)
+              "average_score_selected": round(sum(x["score"] for x in selected) / len(selected), 4) if selected else 0.0,
+              "judge": {"judged": judged, "unparseable": unparseable},
+              "rejections": [{"index": i, "reason": r, "score": score_of[i]} for i, r in sorted(rejected.items())]}
+    return selected, report
+
+
+# -----------------------------------------------------------------------------
+# the data pipeline: prompt -> samples -> refined documents -> tokenizer -> token files
+
+# cfg keys that change the data; a teacher's own keys (teacher_*, ollama_*, openai_*) count too.
+DATA_KEYS = ("prompt", "size", "seed", "generation_method", "initial_tokens", "final_tokens", "tokenizer",
+             "vocab_size", "val_fraction", "fallback", "judge_model")
+
+
+def data_key(cfg):
+    """A hash of the data-relevant settings; the same key means the saved dataset can be reused."""
+    keys = {k: cfg.get(k) for k in DATA_KEYS}
+    keys.update({k: v for k, v in cfg.items() if k.startswith(("teacher_", "ollama_", "openai_"))})
+    return hashlib.sha256(json.dumps(keys, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _check_train_size(meta, cfg):
+    if meta["train_tokens"] < cfg["block_size"] + 1:
+        raise UserError(f"the train split has only {meta['train_tokens']} tokens but block_size {cfg['block_size']} "
+                        f"needs at least {cfg['block_size'] + 1}; raise final_tokens (now {cfg.get('final_tokens')}) "
+                        f"or lower block_size")
+
+
+def prepare_data(cfg, out_dir, log=print):
+    """Run the data steps for cfg into out_dir and return (and save as data_info.json) what they did.
+
+    Files: dataset.jsonl (text, score, source per line), dataset.txt (each document followed by a line
+    '<|endoftext|>' and a blank line), refine_report.json, tokenizer.json, train.bin, val.bin, meta.json,
+    data_info.json. A second run with the same data settings reuses them.
+    """
+    prompt = (cfg.get("prompt") or "").strip()
+    if not prompt:
+        raise UserError("the prompt is empty; pass one sentence describing the model, e.g. --prompt=\"A fun GPT that generates cooking recipes\"")
+    if cfg["size"] not in SIZE_TOKEN_TARGETS:
+        raise UserError(f"unknown size {cfg['size']!r}; choose one of {', '.join(SIZE_TOKEN_TARGETS)}")
+    key = data_key(cfg)
+    info_path = os.path.join(out_dir, "data_info.json")
+    if all(os.path.exists(os.path.join(out_dir, f)) for f in ("data_info.json", "meta.json", "train.bin", "val.bin")):
+        try:
+            with open(info_path, encoding="utf-8") as f:
+                saved = json.load(f)
+        except (OSError, ValueError):
+            saved = {}
+        if saved.get("data_key") == key:
+            _check_train_size(load_meta(out_dir), cfg)
+            log(f"data: reusing the dataset in {out_dir} (same data settings, key {key})")
+            return saved
+
+    initial_tokens = cfg.get("initial_tokens") or SIZE_TOKEN_TARGETS[cfg["size"]][0]
+    final_tokens = cfg.get("final_tokens") or SIZE_TOKEN_TARGETS[cfg["size"]][1]
+    timings, t0 = {}, time.time()
+    domain, matched = detect_domain(prompt)
+    log(f"data: domain {domain} (matched: {', '.join(matched) or 'nothing'})")
+
+    method = cfg.get("generation_method", "template")
+    method_used, teacher_stats, judge_stats = method, None, None
+    if method == "template":
+        texts = generate_template_samples(prompt, domain, initial_tokens, cfg["seed"])
+        samples = [{"text": t, "source": "template"} for t in texts]
+    elif method in ("ollama", "openai"):
+        import teacher  # imported here because teacher.py imports this module
+        try:
+            samples, teacher_stats = teacher.generate_samples(cfg, prompt, domain, initial_tokens, out_dir, log)
+        except teacher.TeacherUnreachable as e:
+            if cfg.get("fallback") != "template":
+                raise
+            log(f"WARNING: {e}; falling back to template generation")
+            method_used = f"template (fallback: {method} unreachable)"
+            samples = [{"text": t, "source": "template"}
+                       for t in generate_template_samples(prompt, domain, initial_tokens, cfg["seed"])]
+    else:
+        raise UserError(f"unknown generation_method {method!r}; choose one of template, ollama, openai")
+    timings["generate_s"] = round(time.time() - t0, 3)
+    raw_tokens = sum(estimate_tokens(s["text"]) for s in samples)
+    log(f"data: generated {len(samples)} samples (~{raw_tokens} tokens) with {method_used}")
+
+    if cfg.get("judge_model") and method_used in ("ollama", "openai"):
+        t = time.time()
+        judge_stats = teacher.judge_samples(cfg, samples, prompt, domain, log)
+        timings["judge_s"] = round(time.time() - t, 3)
+
+    t = time.time()
+    selected, report = refine_samples(samples, prompt, domain, final_tokens, seed=cfg["seed"])
+    timings["refine_s"] = round(time.time() - t, 3)
+    if not selected:
+        raise UserError(f"the data step produced no usable documents ({len(samples)} samples, rejected: "
+                        f"{report['rejected'] or 'none generated'}); raise initial_tokens, change the prompt "
+                        f"or the generation_method")
+    write_atomic(os.path.join(out_dir, "dataset.jsonl"), "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in selected))
+    write_atomic(os.path.join(out_dir, "dataset.txt"), "".join(f"{s['text']}\n{EOT}\n\n" for s in selected))
+    write_atomic(os.path.join(out_dir, "refine_report.json"), json.dumps(report, indent=1))
+    log(f"data: kept {len(selected)} documents (~{report['selected_tokens']} tokens), rejected {report['rejected']}")
+
+    docs = [s["text"] for s in selected]
+    t = time.time()
+    enc = make_tokenizer(cfg["tokenizer"], docs, cfg.get("vocab_size") or 0)
+    timings["tokenizer_s"] = round(time.time() - t, 3)
+    t = time.time()
+    meta = write_dataset(docs, enc, out_dir, cfg["val_fraction"], cfg["seed"])
+    timings["write_s"] = round(time.time() - t, 3)
+    _check_train_size(meta, cfg)
+    timings["total_s"] = round(time.time() - t0, 3)
+    info = {"prompt": prompt, "domain": domain, "matched_words": matched, "generation_method": method_used,
+            "teacher": teacher_stats, "judge": judge_stats,
+            "tokens": {"raw": raw_tokens, "refined": report["selected_tokens"],
+                       "train": meta["train_tokens"], "val": meta["val_tokens"]},
+            "documents": {"generated": len(samples), "refined": len(selected),
+                          "train": meta["train_docs"], "val": meta["val_docs"]},
+            "tokenizer": cfg["tokenizer"], "vocab_size": meta["vocab_size"], "timings_s": timings,
+            "stats": generation_stats(docs), "refine": {k: v for k, v in report.items() if k != "rejections"},
+            "data_key": key}
+    write_atomic(info_path, json.dumps(info, indent=1))
+    log(f"data: {meta['train_tokens']} train / {meta['val_tokens']} val tokens, vocab {meta['vocab_size']}, "
+        f"{timings['total_s']} s")
+    return info
+
+
+def print_data_stats(info, log=print):
+    s = info["stats"]
+    log(f"documents       {info['documents']['refined']} ({info['documents']['train']} train, {info['documents']['val']} val)")
+    log(f"tokens          {info['tokens']['train']} train, {info['tokens']['val']} val (vocab {info['vocab_size']})")
+    log(f"average length  {s['avg_tokens']} tokens (estimate)")
+    log(f"distinct openings {s['distinct_openings_share']:.1%}, duplicate rate {s['duplicate_rate']:.2%}")
+    log(f"top keywords    {', '.join(s['top_keywords'])}")
+
+
+if __name__ == "__main__":
+    try:
+        import train  # the config loader lives in train.py; imported here so data.py stays importable alone
+        cfg = train.load_config(sys.argv[1:])
+        out_dir = cfg.get("dataset_dir") or os.path.join(cfg.get("out_dir", "out"), "data")
+        print_data_stats(prepare_data(cfg, out_dir))
+    except UserError as e:
+        print(f"error: {e}")
+        sys.exit(1)
