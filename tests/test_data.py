@@ -1,6 +1,7 @@
 """data.py as a specification: tokenizers, token files, generation, refinement and the data pipeline."""
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -196,3 +197,220 @@ def test_text_dataset_windows_are_shifted_by_one():
     assert x.dtype == torch.long and y.dtype == torch.long
     assert x.tolist() == [5, 6, 7, 8] and y.tolist() == [6, 7, 8, 9]
     assert len(data.TextDataset(np.arange(3), block_size=4)) == 0
+
+
+# -----------------------------------------------------------------------------
+# domain detection
+
+DOMAIN_CASES = [
+    ("A fun GPT that generates cooking recipes", "cooking"), ("Vegan dinner ideas", "cooking"),
+    ("Spicy Japanese noodle dishes", "cooking"), ("Quick breakfast recipes for students", "cooking"),
+    ("Baking cakes and cookies", "cooking"), ("Italian pasta sauces", "cooking"), ("Healthy salads and soups", "cooking"),
+    ("料理のレシピを作るGPT", "cooking"), ("簡単なレシピ", "cooking"),
+    ("Write haiku about the ocean", "poetry"), ("Romantic poems about the moon", "poetry"),
+    ("Rhyming verses for children", "poetry"), ("A sonnet generator", "poetry"), ("Song lyrics about rain", "poetry"),
+    ("Limericks and ballads", "poetry"), ("詩を書くモデル", "poetry"), ("ポエムを生成", "poetry"), ("創作の手伝い", "poetry"),
+    ("Python programming tutorials", "technical"), ("Linux shell command cheatsheets", "technical"),
+    ("Explain Docker and Kubernetes deployment", "technical"), ("SQL database troubleshooting", "technical"),
+    ("Git tips for developers", "technical"), ("JavaScript debugging guides", "technical"),
+    ("技術文書を書く", "technical"), ("プログラムの説明", "technical"),
+    ("Bedtime stories for kids", "general"), ("Tales about a brave little fox", "general"),
+    ("Dialogues between friends", "general"), ("Stories about dragons and castles", "general"),
+    ("", "general"), ("Something nice", "general"),
+]
+
+
+@pytest.mark.parametrize("prompt,domain", DOMAIN_CASES)
+def test_detect_domain_over_varied_prompts(prompt, domain):
+    assert data.detect_domain(prompt)[0] == domain
+
+
+def test_detect_domain_returns_the_matched_words():
+    domain, matched = data.detect_domain("A fun GPT that generates cooking recipes")
+    assert domain == "cooking" and matched == ["cooking", "recipes"]
+    assert data.detect_domain("Tell me a story") == ("general", [])
+
+
+# -----------------------------------------------------------------------------
+# template generation
+
+PROMPTS = {"cooking": "A fun GPT that generates cooking recipes", "poetry": "Short poems about the ocean",
+           "technical": "How-to guides for Linux and Python", "general": "Bedtime stories for kids"}
+
+
+@pytest.mark.parametrize("domain", data.DOMAINS)
+def test_generation_is_deterministic_for_a_seed_and_differs_across_seeds(domain):
+    a = data.generate_template_samples(PROMPTS[domain], domain, 3000, seed=7)
+    b = data.generate_template_samples(PROMPTS[domain], domain, 3000, seed=7)
+    c = data.generate_template_samples(PROMPTS[domain], domain, 3000, seed=8)
+    assert a == b and a != c
+    assert sum(data.estimate_tokens(d) for d in a) >= 3000
+
+
+def _recipe_parts(doc):
+    ingredients = doc.split("Ingredients:\n")[1].split("\n\n")[0].splitlines()
+    steps = doc.split("Steps:\n")[1]
+    return [line[2:] for line in ingredients], steps
+
+
+def test_recipes_use_their_own_listed_ingredients_in_steps():
+    docs = data.generate_template_samples(PROMPTS["cooking"], "cooking", 20000, seed=3)
+    checked = 0
+    for doc in docs:
+        ingredients, steps = _recipe_parts(doc)
+        for line in ingredients:
+            names = [row[0] for row in data.INGREDIENTS + data.HOT_INGREDIENTS if row[0] in line]
+            if names:  # a listed pantry ingredient must be used by name in the steps
+                assert max(names, key=len) in steps, (line, doc)
+                checked += 1
+    assert checked > 500
+
+
+def test_recipe_format_has_title_times_ingredients_and_numbered_steps():
+    doc = data.generate_template_samples(PROMPTS["cooking"], "cooking", 1, seed=1)[0]
+    lines = doc.splitlines()
+    assert lines[1].startswith("Serves ") and "Prep" in lines[1] and "Cook" in lines[1]
+    assert "\nIngredients:\n- " in doc and "\nSteps:\n1. " in doc
+
+
+def test_vegan_prompt_gives_recipes_without_animal_products():
+    docs = data.generate_template_samples("Vegan recipes", "cooking", 20000, seed=2)
+    animal = [row[0] for row in data.INGREDIENTS if row[4]] + ["butter", "eggs", "honey", "ml milk"]
+    for doc in docs:
+        ingredients = doc.split("Ingredients:\n")[1].split("\n\n")[0]
+        assert not [a for a in animal if re.search(rf"\b{a}\b", ingredients)], doc
+
+
+def test_prompt_words_steer_cuisine_theme_and_form():
+    japanese = data.generate_template_samples("Japanese recipes", "cooking", 5000, seed=1)
+    assert sum("miso" in d or "soy sauce" in d or "mirin" in d for d in japanese) > len(japanese) / 2
+    haiku = data.generate_template_samples("haiku about the ocean", "poetry", 2000, seed=1)
+    ocean = set(data.POETRY_THEMES["ocean"][0])
+    assert sum(any(w in d for w in ocean) for d in haiku) > 0.8 * len(haiku)
+    python = data.generate_template_samples("Python tutorials", "technical", 3000, seed=1)
+    assert sum("Python" in d for d in python) > 0.8 * len(python)
+
+
+@pytest.mark.parametrize("domain", data.DOMAINS)
+def test_generated_data_has_few_duplicates_and_varied_openings(domain):
+    docs = data.generate_template_samples(PROMPTS[domain], domain, 100_000, seed=5)
+    stats = data.generation_stats(docs)
+    assert stats["duplicate_rate"] < 0.01
+    assert stats["distinct_openings_share"] > 0.05
+
+
+def test_generation_stats_counts_duplicates_and_openings():
+    stats = data.generation_stats(["Hello world one", "Hello world one", "Another text"])
+    assert stats["documents"] == 3 and stats["duplicate_rate"] == round(1 / 3, 4)
+    assert stats["distinct_openings_share"] == round(2 / 3, 4)
+
+
+# -----------------------------------------------------------------------------
+# scoring and refinement
+
+GOOD = data.generate_template_samples(PROMPTS["cooking"], "cooking", 1, seed=11)[0]
+
+
+def test_score_is_in_unit_interval_and_good_beats_bad():
+    good, _ = data.score_sample(GOOD, PROMPTS["cooking"], "cooking")
+    bad = ["", "add the rice " * 80, "\x00\x01\ufffd##@@" * 40 + "\x07" * 50, "rice"]
+    assert 0.0 <= good <= 1.0
+    for text in bad:
+        score, _ = data.score_sample(text, PROMPTS["cooking"], "cooking")
+        assert 0.0 <= score < good, text[:30]
+    assert data.score_sample("", "x", "general")[0] == 0.0
+
+
+def _samples(texts, **extra):
+    return [dict({"text": t, "source": "template"}, **extra) for t in texts]
+
+
+def test_near_duplicates_are_removed_with_their_reason():
+    docs = data.generate_template_samples(PROMPTS["cooking"], "cooking", 3000, seed=4)
+    near = docs[0].replace("Steps:", "Method:")
+    selected, report = data.refine_samples(_samples(docs + [near, docs[1]]), PROMPTS["cooking"], "cooking", 10**9)
+    assert report["rejected"].get("near_duplicate") == 1 and report["rejected"].get("exact_duplicate") == 1
+    reasons = {r["index"]: r["reason"] for r in report["rejections"]}
+    assert reasons[len(docs) + 1] == "exact_duplicate"
+    assert {len(docs), 0} & {i for i, r in reasons.items() if r == "near_duplicate"}
+    assert len(selected) == len(docs)
+
+
+def test_selection_stops_at_final_tokens():
+    docs = data.generate_template_samples(PROMPTS["general"], "general", 20000, seed=4)
+    selected, report = data.refine_samples(_samples(docs), PROMPTS["general"], "general", 5000)
+    total = sum(data.estimate_tokens(s["text"]) for s in selected)
+    assert 5000 <= total < 5000 + max(data.estimate_tokens(d) for d in docs)
+    assert report["selected_tokens"] == total and report["rejected"]["over_budget"] > 0
+
+
+def test_report_average_is_over_the_selected_samples():
+    docs = data.generate_template_samples(PROMPTS["cooking"], "cooking", 4000, seed=9)
+    samples = _samples(docs + ["word " * 300, "@@@ ### \x00"])
+    selected, report = data.refine_samples(samples, PROMPTS["cooking"], "cooking", 10**9)
+    expected = sum(s["score"] for s in selected) / len(selected)
+    assert report["average_score_selected"] == pytest.approx(expected, abs=1e-4)
+    assert report["rejected"]["low_score"] == 2
+    assert sum(report["score_histogram"]) == len(samples)
+    assert set(selected[0]) == {"text", "score", "source"}
+
+
+def test_judge_scores_combine_with_the_heuristic():
+    a, b, c = data.generate_template_samples(PROMPTS["cooking"], "cooking", 3000, seed=12)[:3]
+    heuristic = [data.score_sample(t, PROMPTS["cooking"], "cooking")[0] for t in (a, b, c)]
+    samples = [{"text": a, "source": "t", "judge_score": 1.0}, {"text": b, "source": "t", "judge_score": None},
+               {"text": c, "source": "t"}]
+    selected, report = data.refine_samples(samples, PROMPTS["cooking"], "cooking", 10**9)
+    assert report["judge"] == {"judged": 1, "unparseable": 1}
+    expected = [data.JUDGE_WEIGHT * 1.0 + (1 - data.JUDGE_WEIGHT) * heuristic[0], heuristic[1], heuristic[2]]
+    assert [s["score"] for s in selected] == pytest.approx(expected, abs=1e-4)
+
+
+def test_a_low_judge_score_rejects_a_sample():
+    a = data.generate_template_samples(PROMPTS["cooking"], "cooking", 1, seed=13)[0]
+    selected, report = data.refine_samples([{"text": a, "source": "t", "judge_score": 0.0}], PROMPTS["cooking"], "cooking", 10**9)
+    assert selected == [] and report["rejections"][0]["reason"] == "low_score"
+
+
+# -----------------------------------------------------------------------------
+# pipeline
+
+def _cfg(**over):
+    cfg = dict(prompt="A fun GPT that generates cooking recipes", size="12M", seed=1, generation_method="template",
+               initial_tokens=6000, final_tokens=3000, tokenizer="bpe", vocab_size=512, val_fraction=0.1,
+               block_size=64, fallback="template", judge_model="")
+    cfg.update(over)
+    return cfg
+
+
+def test_prepare_data_writes_all_files(tmp_path):
+    info = data.prepare_data(_cfg(), str(tmp_path), log=lambda *a: None)
+    for name in ("dataset.jsonl", "dataset.txt", "refine_report.json", "tokenizer.json", "train.bin", "val.bin",
+                 "meta.json", "data_info.json"):
+        assert (tmp_path / name).exists(), name
+    meta = data.load_meta(str(tmp_path))
+    assert info["domain"] == "cooking" and info["generation_method"] == "template"
+    assert info["tokens"]["train"] == meta["train_tokens"] and info["vocab_size"] == meta["vocab_size"]
+    assert json.load(open(tmp_path / "data_info.json"))["data_key"] == info["data_key"]
+
+
+def test_prepare_data_second_call_reuses_the_files(tmp_path):
+    data.prepare_data(_cfg(), str(tmp_path), log=lambda *a: None)
+    mtimes = {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()}
+    lines = []
+    data.prepare_data(_cfg(), str(tmp_path), log=lines.append)
+    assert any("reusing" in line for line in lines)
+    assert {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()} == mtimes
+    lines.clear()
+    data.prepare_data(_cfg(seed=2), str(tmp_path), log=lines.append)
+    assert not any("reusing" in line for line in lines)
+
+
+def test_empty_prompt_is_a_user_error(tmp_path):
+    with pytest.raises(data.UserError, match="prompt"):
+        data.prepare_data(_cfg(prompt="   "), str(tmp_path), log=lambda *a: None)
+
+
+def test_too_little_data_for_block_size_names_the_numbers(tmp_path):
+    with pytest.raises(data.UserError, match="final_tokens"):
+        data.prepare_data(_cfg(initial_tokens=300, final_tokens=200, block_size=1024), str(tmp_path), log=lambda *a: None)
