@@ -1231,7 +1231,7 @@ if __name__ == "__main__":
     try:
         import train  # the config loader lives in train.py; imported here so data.py stays importable alone
         cfg = train.load_config(sys.argv[1:])
-        out_dir = cfg.get("dataset_dir") or os.path.join(cfg.get("out_dir", "out"), "data")
+        out_dir = cfg.get("dataset_dir") or os.path.join(cfg.get("out_dir") or "out", "data")
         print_data_stats(prepare_data(cfg, out_dir))
     except UserError as e:
         print(f"error: {e}")
