@@ -874,58 +874,150 @@ def _guide(rng, words):
 
 
 # Short stories and dialogues in the style of TinyStories: a character, a place, a problem, a resolution.
-NAMES = ("Lily Tom Mia Ben Zoe Max Ana Leo Ella Sam Noah Ruby Finn Ivy Omar Nora Kai Rosa Theo Maya Jack Luna Eli Sara "
-         "Hugo Iris Ravi Amy Yuki Pablo Greta Milo").split()
-KINDS = "girl boy puppy kitten rabbit bear fox robot dragon mouse duck turtle owl squirrel".split()
-TRAITS = "curious shy brave kind sleepy cheerful clever little grumpy gentle".split()
+# Names (with the pronoun each takes) come first in most openers, so a large name list is what keeps the
+# first words of thousands of stories from repeating.
+GIRL_NAMES = ("Lily Mia Zoe Ana Ella Ruby Ivy Nora Rosa Maya Luna Sara Iris Amy Yuki Greta Emma Olivia Ava Sophia "
+              "Isla Chloe Grace Alice Hannah Lucy Millie Evie Freya Poppy Daisy Willow Hazel Clara Jade Nina Leah "
+              "Esme Ada Mabel Elsie Amara Zara Aisha Fatima Priya Mei Hana Sakura Aiko Lena Anya Olga Ingrid Elena "
+              "Lucia Carmen Sofia Paula Inés Noor Layla Yara Amina Kiki Bea Tess Gwen Fern June Kate Molly Rose Beth "
+              "Dora Edie Fay Gina Hope Joy Kira Lola Mina Nell Opal Pia Quinn Rita Suki Tara Uma Vera Wren Xena Yasmin "
+              "Zuri Abby Cleo Dana Elif Fleur Hattie Imani Jana Keiko Lottie Maisie Nadia Odette Peg Rhea Ali Asha Bella Cara "
+              "Dee Eva Fifi Gia Ida Ines Jo Kay Lia Liv Lux May Meg Mira Nia Oona Pam Rae Ria Sue Tia Una Val Viv Zia "
+              "Ama Ayo Bex Dot Emi Eve Flo Gail Iona Jen Kim Lea Lin Mae Noa Ona Ren Sia Tove Vi Yoko").split()
+BOY_NAMES = ("Tom Ben Max Leo Sam Noah Finn Omar Kai Theo Jack Eli Hugo Ravi Pablo Milo Liam Oliver Ethan Lucas Oscar "
+             "Arlo Felix Jasper Otto Rory Toby Ezra Jonah Caleb Owen Ivan Nico Mateo Diego Luis Marco Enzo Hiro Kenji "
+             "Ryo Jin Arjun Dev Sami Yusuf Tariq Kofi Jomo Obi Lars Nils Sven Anton Emil Pavel Ted Alf Bo Cal Dan Ed "
+             "Gus Hal Ike Jay Ken Lou Mo Ned Pip Ray Rex Sid Tim Vic Wes Zed Abe Bram Cody Dex Fred Gabe Huck Jude "
+             "Kit Lenny Mack Nate Ollie Percy Reid Seth Ty Vince Wyatt Yuri Zack Alfie Barney Charlie Dylan Elliot Ari Ash "
+             "Avi Baz Ben Bob Cai Eno Fox Guy Ian Ira Jon Jus Kip Lev Lex Luc Mal Nat Ola Pat Rob Ron Roy Sol Taj Uli "
+             "Van Xan Yan Ziv Ade Ajay Bert Cole Dave Emil Gil Jim Joe Kurt Leon Mika Neil Paco Rafe Saul Ugo").split()
+KINDS = "girl boy puppy kitten rabbit bear fox robot dragon mouse duck turtle owl squirrel hedgehog frog pony bunny".split()
+TRAITS = ("curious shy brave kind sleepy cheerful clever little grumpy gentle silly busy tiny proud careful happy "
+          "bold quiet friendly playful").split()
 PLACES = {"park": "park", "forest": "forest", "beach": "beach", "ocean": "beach", "sea": "beach", "farm": "farm",
           "school": "school", "garden": "garden", "city": "busy city", "space": "space station", "moon": "space station",
-          "castle": "castle", "village": "small village", "mountain": "mountain", "river": "river", "kitchen": "kitchen"}
-STORY_OBJECTS = "red ball kite toy boat blue hat shiny key drawing book music box paper crown lunch box".split(" ")
+          "castle": "castle", "village": "small village", "mountain": "mountain", "river": "river", "kitchen": "kitchen",
+          "pond": "pond", "zoo": "zoo", "library": "library", "market": "market", "meadow": "meadow", "lake": "lake"}
 STORY_OBJECTS = ["red ball", "kite", "toy boat", "blue hat", "shiny key", "drawing", "picture book", "music box",
-                 "paper crown", "lunch box", "yellow scarf", "little drum", "jar of honey", "map", "lantern"]
-PROBLEMS = ["lost the {obj}", "could not reach the {obj} on a high shelf", "saw that the {obj} was broken",
-            "was afraid of the dark near the {place}", "had no one to play with", "wanted to win the race",
-            "could not find the way home from the {place}", "saw a storm coming over the {place}"]
-HELPS = ["looked under every bush and finally found it", "asked {friend} for help, and together they fixed it",
-         "took a deep breath and tried again", "followed the little path back, step by step",
-         "shared a snack with {friend}, and they became friends", "built a ladder out of old boxes",
-         "sang a song to feel brave", "listened carefully and heard the answer"]
+                 "paper crown", "lunch box", "yellow scarf", "little drum", "jar of honey", "map", "lantern", "teddy bear",
+                 "green bike", "sand bucket", "spotted umbrella", "wooden whistle", "toy train", "button jar",
+                 "striped sock", "snow globe", "paper boat", "silver bell", "flower pot", "treasure box"]
+TIMES = ["morning", "afternoon", "evening", "sunny day", "Saturday", "Sunday", "summer day", "snowy day", "spring morning"]
+WEATHERS = ["windy", "rainy", "sunny", "cold", "warm", "foggy", "snowy", "bright", "cloudy", "stormy"]
+# Each problem comes with the ways out of it that make sense for it.
+PROBLEMS = [
+    ("lost {pos} {obj}", ["looked under every bush and finally found it", "asked {friend} for help, and together they found it behind a tree",
+                          "went back to every place {pronoun} had been that day, and there it was"]),
+    ("could not reach {pos} {obj} on a high shelf", ["built a ladder out of old boxes", "asked {parent} for help",
+                                                      "asked {friend} to hold the chair steady"]),
+    ("saw that {pos} {obj} was broken", ["fixed it with {parent} and some glue", "asked {friend} for help, and together they fixed it",
+                                         "decided to love it just the same"]),
+    ("was afraid of the dark near the {place}", ["sang a song to feel brave", "held {friend}'s hand and walked on slowly",
+                                                 "took a small lantern and saw that the dark was only the night"]),
+    ("had no one to play with", ["shared a snack with {friend}, and they became friends", "asked a new kid to join the game",
+                                 "started a game, and soon everyone wanted to play"]),
+    ("wanted to win the race at the {place}", ["practised every day until {pronoun} was fast", "ran as hard as {pronoun} could and came second, and that was fine",
+                                              "stopped to help {friend}, who had fallen, and they finished together"]),
+    ("could not find the way home from the {place}", ["followed the little path back, step by step", "asked a kind old owl, who knew the way",
+                                                      "remembered the big tree near home and walked toward it"]),
+    ("dropped {pos} {obj} into the water", ["used a long stick to pull it back", "waited, and the water carried it to the shore",
+                                            "asked {friend}, who had a net, to help"]),
+    ("found a baby bird alone by the {place}", ["waited quietly until its mother came back", "asked {parent} what to do and kept it warm",
+                                                "made a soft nest of leaves and watched over it"]),
+    ("wanted to give {friend} a present but had no money", ["made a gift out of paper and glue", "picked a bunch of flowers from the {place}",
+                                                            "wrote a song just for {friend}"]),
+    ("heard a strange noise coming from the {place}", ["walked slowly toward the sound and saw it was only the wind",
+                                                       "looked closer and found a little lost puppy", "asked {friend} to come and listen too"]),
+    ("had a fight with {friend} about the {obj}", ["said sorry, and {friend} said sorry too", "took turns with {friend}, and they both laughed",
+                                                   "listened to {friend}, and they found a way to share"]),
+]
+MIDDLES = ["A little bird landed nearby and looked at {them}.", "{Pronoun} sat down on a rock to think.",
+           "{Pronoun} remembered what {parent} always said: never give up.", "The wind blew and the leaves danced around {them}.",
+           "\"What can I do?\" {name} asked.", "{Pronoun} tried once, but it did not work."]
+ENDINGS = ["{name} smiled a big smile.", "After that, {name} and {friend} played until the sun went down.",
+           "{name} felt proud and happy.", "That night, {name} slept with a smile.",
+           "From that day on, {name} and {friend} were best friends.", "{name} ran home to tell {parent} all about it.",
+           "{name} hugged the {obj} and laughed.", "It was the best day ever."]
+LATER = ["The next day, {name} went back to the {place} with {friend}.", "A week later, {friend} came to visit with a {obj}.",
+         "When {parent} heard the story, {pronoun} laughed and gave {name} a warm hug.",
+         "Soon the whole {place} knew what {name} had done.", "The next {time}, the {weather} sky made {name} think of that day."]
+LATER_END = ["They played together until it was time for dinner.", "{name} knew that {pronoun} could do hard things now.",
+             "{Pronoun} told {friend} everything, and they laughed a lot.", "And every time {pronoun} saw the {obj}, {pronoun} smiled."]
 MORALS = ["Asking for help is not a bad thing.", "Being kind makes everyone happy.", "Trying again is how you learn.",
-          "Friends make hard days easier.", "It is good to be patient.", "Sharing turns strangers into friends."]
-OPENERS = ["Once upon a time, there was a {trait} {kind} named {name}.", "{name} was a {trait} {kind} who lived near the {place}.",
-           "One {time}, {name} the {kind} went to the {place}.", "In a {trait} corner of the {place} lived a {kind} called {name}.",
-           "Every {time}, {name} liked to play at the {place}.", "{name} had a {obj} that {pronoun} loved more than anything.",
-           "It was a {weather} {time} at the {place}.", "Little {name} woke up early and ran to the {place}."]
+          "Friends make hard days easier.", "It is good to be patient.", "Sharing turns strangers into friends.",
+          "Saying sorry can fix a lot.", "Being brave does not mean you are never scared."]
+PARENTS = ["Mom", "Dad", "Grandma", "Grandpa", "Mama", "Papa", "Auntie"]
+# Openers: most are a subject (the name, alone or with a friend or a description) and a predicate, so the
+# first words vary as much as the names do; a few classic openers remain.
+SUBJECTS = ["{name}", "{name}", "{name} and {friend}", "{name} and {friend}", "{name} and {friend}", "{name} the {kind}",
+            "{name}, a {trait} little {kind},", "{name} and {pos} {parent}", "{name} and {pos} friend {friend}"]
+PREDICATES = ["lived in a small house near the {place}.", "loved to play at the {place}.",
+              "woke up early and ran to the {place}.", "went to the {place} one {time}.",
+              "had a {obj} that {pronoun} loved more than anything.", "found a {obj} by the {place}.",
+              "wanted to see the {place} for the first time.", "liked {weather} days best of all.",
+              "could not wait for the {time} to come.", "felt {mood} that {time}.",
+              "built a fort out of pillows and a {obj}.", "made a plan to visit the {place}.",
+              "walked to the {place} on a {weather} {time}.", "sang songs all the way to the {place}."]
+CLASSIC_OPENERS = ["Once upon a time, there was a {trait} {kind} named {name}.",
+                   "On a {weather} {time}, {name} went to the {place}.", "Every {time}, {name} liked to play at the {place}.",
+                   "One {time}, {name} the {kind} went to the {place}.", "Little {name} woke up early and ran to the {place}.",
+                   "It was a {weather} {time} at the {place}, and {name} was bored.",
+                   "In a {trait} corner of the {place} lived a {kind} called {name}.",
+                   "\"{excl}, {friend}!\" called {name}. \"Come and see the {place}!\"",
+                   "\"{excl}, {parent}!\" said {name}. \"Can we go to the {place} today?\""]
 
 
 def _story(rng, words):
-    name, friend = rng.sample(NAMES, 2)
+    girl = rng.random() < 0.5
+    name = rng.choice(GIRL_NAMES if girl else BOY_NAMES)
+    friend = rng.choice(GIRL_NAMES + BOY_NAMES)
+    while friend == name:
+        friend = rng.choice(GIRL_NAMES + BOY_NAMES)
     kind = _steer(rng, words, KINDS)
-    place = next((PLACES[w] for w in words if w in PLACES and rng.random() < 0.8), None) or rng.choice(list(set(PLACES.values())))
-    obj = rng.choice(STORY_OBJECTS)
-    p = dict(name=name, friend=friend, kind=kind, trait=rng.choice(TRAITS), place=place, obj=obj,
-             time=rng.choice(["morning", "afternoon", "evening", "sunny day", "Saturday"]),
-             weather=rng.choice(["windy", "rainy", "sunny", "cold", "warm"]), pronoun=rng.choice(["she", "he"]))
-    problem = rng.choice(PROBLEMS).format(**p)
-    if rng.random() < 0.3:
-        lines = [rng.choice(OPENERS).format(**p), "",
-                 f"{name}: {rng.choice(['Oh no!', 'Help!', 'Hmm.', 'Look!'])} I {problem.replace('was afraid', 'am afraid').replace('saw', 'see')}.",
-                 f"{friend}: {rng.choice(['Do not worry.', 'I can help you.', 'Let us think.', 'That is sad.'])} What should we do?",
-                 f"{name}: {rng.choice(['Maybe we can look together.', 'I do not know.', 'Can you help me?'])}",
-                 f"{friend}: {rng.choice(['Yes! Come with me.', 'Of course. Follow me.', 'Let us try.'])}",
-                 f"{name}: {rng.choice(['Thank you, ' + friend + '!', 'We did it!', 'You are a good friend.'])}"]
+    if kind in ("girl", "boy"):
+        kind = "girl" if girl else "boy"
+    place = next((PLACES[w] for w in words if w in PLACES and rng.random() < 0.8), None) or rng.choice(sorted(set(PLACES.values())))
+    p = dict(name=name, friend=friend, kind=kind, trait=rng.choice(TRAITS), place=place, obj=rng.choice(STORY_OBJECTS),
+             time=rng.choice(TIMES), weather=rng.choice(WEATHERS), parent=rng.choice(PARENTS),
+             pronoun="she" if girl else "he", Pronoun="She" if girl else "He", them="her" if girl else "him",
+             pos="her" if girl else "his", mood=rng.choice(["happy", "sleepy", "excited", "bored", "curious", "brave", "grumpy", "silly"]),
+             excl=rng.choice(["Look", "Hey", "Wow", "Quick", "Wait", "Oh", "Hi", "Yay", "Come on"]))
+    problem, helps = rng.choice(PROBLEMS)
+    problem, help_ = problem.format(**p), rng.choice(helps).format(**p)
+    # the classic openers put the same words first, so they are a minority
+    if rng.random() < 0.85:
+        subject = rng.choice(SUBJECTS)
+        plural = " and " in subject
+        opener = (subject + " " + rng.choice(PREDICATES)).format(**dict(p, pronoun="they" if plural else p["pronoun"]))
+    else:
+        opener = rng.choice(CLASSIC_OPENERS).format(**p)
+    if rng.random() < 0.15:
+        said = re.sub(r"\b(was afraid|saw|could|had|wanted|heard|found)\b",
+                      lambda m: {"was afraid": "am afraid", "saw": "see", "could": "can", "had": "have", "wanted": "want",
+                                 "heard": "hear", "found": "found"}[m.group(0)], problem)
+        said = said.replace(f" {p['pos']} ", " my ").replace("was broken", "is broken")
+        lines = [opener, "",
+                 f"{name}: {rng.choice(['Oh no!', 'Help!', 'Hmm.', 'Look!', 'Oh dear.', 'Quick!'])} I {said}.",
+                 f"{friend}: {rng.choice(['Do not worry.', 'I can help you.', 'Let us think.', 'Oh!'])} "
+                 f"{rng.choice(['What should we do?', 'What happened?', 'Are you okay?'])}",
+                 f"{name}: {rng.choice(['Maybe we can try together.', 'I do not know.', 'Can you help me?', 'I am a bit scared.'])}",
+                 f"{friend}: {rng.choice(['Yes! Come with me.', 'Of course. Follow me.', 'Let us try.', 'I have an idea.'])}",
+                 f"{name}: {rng.choice(['Thank you, ' + friend + '!', 'We did it!', 'You are a good friend.', 'Hooray!'])}"]
         return "\n".join(lines)
-    s = [rng.choice(OPENERS).format(**p),
-         rng.choice([f"{name} loved the {obj}.", f"{p['pronoun'].capitalize()} was very happy there.",
-                     f"{name} liked to laugh and run.", f"The sun was warm and the sky was blue."]),
-         f"One day, {name} {problem}.",
-         rng.choice([f"{name} felt sad.", f"{p['pronoun'].capitalize()} did not know what to do.", f"{name} started to cry."]),
-         f"Then {name} {rng.choice(HELPS).format(**p)}.",
-         rng.choice([f"{name} smiled a big smile.", f"After that, {name} and {friend} played until the sun went down.",
-                     f"{name} felt proud and happy.", f"That night, {name} slept with a smile."])]
+    s = [opener,
+         rng.choice([f"{name} loved the {p['obj']}.", f"{p['Pronoun']} was very happy there.", f"{name} liked to laugh and run.",
+                     "The sun was warm and the sky was blue.", f"{p['Pronoun']} liked to sing while {p['pronoun']} played.",
+                     f"Everyone at the {place} knew {name}."]),
+         f"{rng.choice(['One day', 'But one day', 'That day', 'Then one day', 'One afternoon'])}, {name} {problem}.",
+         rng.choice([f"{name} felt sad.", f"{p['Pronoun']} did not know what to do.", f"{name} started to cry.",
+                     f"{name} was worried.", f"{p['Pronoun']} felt a little scared."])]
+    s += [m.format(**p) for m in rng.sample(MIDDLES, rng.randint(1, 2))]
+    s += [f"Then {name} {help_}.", rng.choice(ENDINGS).format(**p)]
     if rng.random() < 0.5:
         s.append(rng.choice(MORALS))
+    if rng.random() < 0.75:  # a second paragraph, as many TinyStories have
+        later = [rng.choice(LATER).format(**p), rng.choice(LATER_END).format(**p)]
+        return " ".join(s) + "\n\n" + " ".join(later)
     return " ".join(s)
 
 
