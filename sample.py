@@ -44,8 +44,8 @@ def load_model(out_dir, device, weights='best'):
     except FileNotFoundError as e:
         raise UserError(f"'{out_dir}' is missing {os.path.basename(e.filename)}; re-run training into it") from None
     except Exception as e:  # truncated file, bad JSON, wrong shapes
-        raise UserError(f"could not load the model in '{out_dir}' ({type(e).__name__}: {str(e)[:100]}); "
-                        f"the files are damaged, retrain or use --weights=latest") from None
+        raise UserError(f"could not load the model in '{out_dir}': a file is damaged ({type(e).__name__}); "
+                        f"retrain, or try --weights={'latest' if weights == 'best' else 'best'}") from None
     if [k for k in missing if k != 'lm_head.weight'] or unexpected:  # the head is tied to wte, stored once
         raise UserError(f"{source} does not match config.json (missing {missing[:3]}, unexpected {unexpected[:3]})")
     enc = data.load_tokenizer(os.path.join(out_dir, 'tokenizer.json'))
@@ -72,6 +72,19 @@ def stream_sample(model, enc, start_ids, args, generator, write=sys.stdout.write
 
 def encode_start(enc, text):
     return enc.encode(text, allowed_special='all') if text else [enc.eot_token]  # '' starts a new document
+
+
+def post_training_samples(model, enc, device, seed):
+    """The original product's check: three short generations from fixed prompts."""
+    gen = torch.Generator(device=device).manual_seed(seed)
+    eot = enc.eot_token
+    results = []
+    for start in ('', 'The', 'Today'):
+        ids = enc.encode(start) if start else [eot]
+        x = torch.tensor([ids], dtype=torch.long, device=device)
+        y = model.generate(x, 30, temperature=0.8, top_k=40, generator=gen, stop_tokens=(eot,))[0, len(ids):].tolist()
+        results.append({'prompt': start, 'text': start + enc.decode([t for t in y if t != eot])})
+    return results
 
 
 def main(argv):

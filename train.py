@@ -8,9 +8,7 @@ Train a GPT-1 from one sentence, or on a prepared dataset folder.
 
 Settings: the defaults below, then a config file (plain assignments), then --key=value flags.
 """
-import ast
 import contextlib
-import difflib
 import json
 import math
 import os
@@ -24,6 +22,8 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 
 import data
 import model as gpt
+import sample
+from configurator import apply_overrides
 from data import UserError
 from progress import Progress, write_loss_svg
 
@@ -98,48 +98,9 @@ CHOICES = {'init_from': ('scratch', 'resume'), 'size': tuple(gpt.PRESETS), 'toke
 MODEL_KEYS = ('n_layer', 'n_head', 'n_embd', 'block_size', 'vocab_size', 'dropout', 'bias', 'norm_first')
 
 
-def set_setting(cfg, key, value, where):
-    if key not in DEFAULTS:
-        near = difflib.get_close_matches(key, DEFAULTS, n=1)
-        raise UserError(f"{where}: unknown setting '{key}'" + (f" (did you mean '{near[0]}'?)" if near else '')
-                        + "; the settings are listed at the top of train.py")
-    want = type(DEFAULTS[key])
-    if want is float and type(value) is int:
-        value = float(value)  # an int where a float is expected is fine
-    if type(value) is not want and not (key == 'compile' and isinstance(value, bool)):
-        raise UserError(f"{where}: '{key}' must be {want.__name__}, got {type(value).__name__} {value!r}")
-    if key in CHOICES and value not in CHOICES[key]:
-        raise UserError(f"{where}: '{key}' must be one of {', '.join(CHOICES[key])}, got {value!r}")
-    cfg[key] = value
-
-
 def load_config(argv):
-    """Defaults, then an optional config file, then --key=value flags; returns the settings as a dict."""
-    cfg = dict(DEFAULTS)
-    for arg in argv:
-        if not arg.startswith('--'):
-            if not os.path.isfile(arg):
-                raise UserError(f"config file '{arg}' not found (configs/ lists the presets)")
-            namespace = {}
-            try:
-                with open(arg) as f:
-                    exec(f.read(), {}, namespace)
-            except SyntaxError as e:
-                raise UserError(f"{arg}, line {e.lineno}: {e.msg}; a config holds plain assignments") from None
-            for key, value in namespace.items():
-                if not key.startswith('_') and not callable(value) and type(value).__name__ != 'module':
-                    set_setting(cfg, key, value, arg)
-        else:
-            key, sep, text = arg[2:].partition('=')
-            if not sep:
-                raise UserError(f"flag '{arg}' needs a value: --{key}=VALUE")
-            try:
-                value = ast.literal_eval(text)
-            except (ValueError, SyntaxError):
-                value = text  # a bare word is a string
-            if isinstance(DEFAULTS.get(key), str) and key != 'compile':
-                value = text  # strings never need quotes
-            set_setting(cfg, key, value, f'--{key}')
+    """The settings as a dict: defaults, config files and flags (configurator.py), then the size preset."""
+    cfg = apply_overrides(DEFAULTS, CHOICES, argv)
     for key in ('n_layer', 'n_head', 'n_embd', 'block_size', 'vocab_size'):
         if cfg[key] == 0:
             cfg[key] = gpt.PRESETS[cfg['size']][key]
@@ -240,19 +201,6 @@ def estimate_loss(model, get_batch, eval_iters, ctx, seed):
         out[split] = sum(losses) / len(losses)
     model.train()
     return out
-
-
-def post_training_check(model, enc, device, seed):
-    """The original product's check: three short generations from fixed prompts."""
-    gen = torch.Generator(device=device).manual_seed(seed)
-    eot = enc.eot_token
-    results = []
-    for start in ('', 'The', 'Today'):
-        ids = enc.encode(start) if start else [eot]
-        x = torch.tensor([ids], dtype=torch.long, device=device)
-        y = model.generate(x, 30, temperature=0.8, top_k=40, generator=gen)[0, len(ids):].tolist()
-        results.append({'prompt': start, 'text': start + enc.decode([t for t in y if t != eot])})
-    return results
 
 
 def main(argv):
@@ -405,7 +353,7 @@ def main(argv):
         return
     # ---- after training: best weights, the product's check, and one folder holding everything
     raw_model.load_state_dict(gpt.load_safetensors(os.path.join(out, 'model.safetensors')), strict=False)
-    samples = post_training_check(raw_model, enc, device, cfg['seed'])
+    samples = sample.post_training_samples(raw_model, enc, device, cfg['seed'])
     for s in samples:
         log(f"--- sample from {s['prompt']!r}:\n{s['text']}")
     info = dict(data_info, prompt=cfg['prompt'], size=cfg['size'], seed=cfg['seed'], parameters=raw_model.num_params(),

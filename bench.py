@@ -1,0 +1,179 @@
+"""
+Measure Text2GPT1 on this machine: training tokens/s and MFU through train.py's own training step,
+sampling tokens/s with and without the KV cache, peak memory, template generation, BPE training and
+teacher throughput against a local fake server.
+
+    python bench.py                                  # the 12M shape (6 layers, 384 wide, T=256, B=8)
+    python bench.py --preset=117M --device=cuda --compile
+    python bench.py --dtype=float32 --json
+    python bench.py --parts=train,sample --compare_dtypes
+"""
+import argparse
+import contextlib
+import json
+import os
+import platform
+import resource
+import statistics
+import sys
+import time
+
+import torch
+
+import data
+import model as gpt
+import train
+
+
+def peak_memory_mb(device):
+    if device == 'cuda':
+        return torch.cuda.max_memory_allocated() / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux: the process's peak
+
+
+def bench_train(args, dtype_name, compile_model):
+    """Median training tokens/s and MFU over args.steps steps, after args.warmup steps."""
+    torch.manual_seed(0)
+    cfg = dict(train.DEFAULTS, batch_size=args.batch_size, gradient_accumulation_steps=1, grad_clip=1.0)
+    conf = gpt.GPTConfig(vocab_size=args.vocab_size, block_size=args.block_size, n_layer=args.n_layer,
+                         n_head=args.n_head, n_embd=args.n_embd, dropout=0.0)
+    raw = gpt.GPT(conf).to(args.device)
+    optimizer = raw.configure_optimizer(0.01, 3e-4, (0.9, 0.999), 1e-8, args.device)
+    ptdtype = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}[dtype_name]
+    ctx = contextlib.nullcontext() if dtype_name == 'float32' else torch.autocast(args.device, dtype=ptdtype)
+    scaler = torch.amp.GradScaler(args.device, enabled=dtype_name == 'float16')
+    model = train.try_compile(raw, args.block_size, args.device, ctx, print) if compile_model else raw
+    batches = torch.randint(0, args.vocab_size, (8, args.batch_size, args.block_size + 1), device=args.device)
+    step_no = [0]
+
+    def get_batch(split):
+        b = batches[step_no[0] % len(batches)]
+        return b[:, :-1], b[:, 1:]
+    times = []
+    for i in range(args.warmup + args.steps):
+        sync(args.device)
+        t0 = time.perf_counter()
+        train.training_step(model, optimizer, scaler, get_batch, cfg, ctx, 3e-4)
+        sync(args.device)
+        step_no[0] += 1
+        if i >= args.warmup:
+            times.append(time.perf_counter() - t0)
+    tps = args.batch_size * args.block_size / statistics.median(times)
+    peak = gpt.device_peak_flops(args.device, ptdtype)
+    return {'dtype': dtype_name, 'compile': compile_model, 'tokens_per_s': round(tps, 1),
+            'mfu': round(raw.flops_per_token() * tps / peak, 4) if peak else None,
+            'params_M': round(raw.num_params() / 1e6, 2), 'peak_memory_mb': round(peak_memory_mb(args.device))}
+
+
+def sync(device):
+    if device == 'cuda':
+        torch.cuda.synchronize()
+
+
+def bench_sample(args):
+    """Tokens/s generating args.sample_tokens tokens from a one-token prompt, with and without the cache."""
+    torch.manual_seed(0)
+    conf = gpt.GPTConfig(vocab_size=args.vocab_size, block_size=args.block_size, n_layer=args.n_layer,
+                         n_head=args.n_head, n_embd=args.n_embd, dropout=0.0)
+    m = gpt.GPT(conf).to(args.device).eval()
+    idx = torch.zeros((1, 1), dtype=torch.long, device=args.device)
+    out = {}
+    for use_cache in (True, False):
+        m.generate(idx, 8, temperature=0, use_cache=use_cache)  # warm-up
+        sync(args.device)
+        t0 = time.perf_counter()
+        m.generate(idx, args.sample_tokens, temperature=0, use_cache=use_cache)
+        sync(args.device)
+        out['cached_tokens_per_s' if use_cache else 'uncached_tokens_per_s'] = round(args.sample_tokens / (time.perf_counter() - t0), 1)
+    out['cache_speedup'] = round(out['cached_tokens_per_s'] / out['uncached_tokens_per_s'], 2)
+    return out
+
+
+def bench_data(args):
+    """Template generation speed (tokens/s, one core) and BPE training time on args.bpe_mb of text."""
+    out = {}
+    for domain in ('cooking', 'poetry', 'technical', 'general'):
+        t0 = time.perf_counter()
+        docs = data.generate_template_samples(f'a GPT for {domain}', domain, 200_000, seed=1)
+        secs = time.perf_counter() - t0
+        out[f'template_{domain}_tokens_per_s'] = round(sum(map(data.estimate_tokens, docs)) / secs)
+    text, docs, seed = 0, [], 0
+    while text < args.bpe_mb * 1e6:  # a mixed corpus of the requested size
+        seed += 1
+        for domain in ('cooking', 'poetry', 'technical', 'general'):
+            batch = data.generate_template_samples('', domain, 100_000, seed=seed)
+            docs += batch
+            text += sum(len(d.encode()) for d in batch)
+    t0 = time.perf_counter()
+    enc = data.train_bpe(docs, args.bpe_vocab)
+    out['bpe_train_s'] = round(time.perf_counter() - t0, 2)
+    out['bpe_corpus_mb'] = round(text / 1e6, 2)
+    out['bpe_vocab'] = enc.n_vocab
+    return out
+
+
+def bench_teacher(args):
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'tests'))
+    from fake_teacher import bench_teacher_generation
+    return bench_teacher_generation(latency_s=0.1, concurrencies=(1, 8), n_samples=48)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p.add_argument('--preset', default='12M', choices=tuple(gpt.PRESETS))
+    for key in ('n_layer', 'n_head', 'n_embd', 'block_size', 'vocab_size'):
+        p.add_argument(f'--{key}', type=int, default=0, help="0 = the preset's")
+    p.add_argument('--batch_size', type=int, default=8)
+    p.add_argument('--device', default='auto')
+    p.add_argument('--dtype', default='auto', help="auto, float32, bfloat16 or float16")
+    p.add_argument('--compile', action='store_true', help="torch.compile the training model")
+    p.add_argument('--compare_dtypes', action='store_true', help="also time float32 (the nanoGPT-on-CPU setting)")
+    p.add_argument('--steps', type=int, default=10)
+    p.add_argument('--warmup', type=int, default=3)
+    p.add_argument('--sample_tokens', type=int, default=256)
+    p.add_argument('--bpe_mb', type=float, default=5.0)
+    p.add_argument('--bpe_vocab', type=int, default=4096)
+    p.add_argument('--parts', default='train,sample,data,teacher')
+    p.add_argument('--json', action='store_true', help="print one JSON object")
+    args = p.parse_args()
+    preset = gpt.PRESETS[args.preset]
+    for key in ('n_layer', 'n_head', 'n_embd', 'block_size', 'vocab_size'):
+        setattr(args, key, getattr(args, key) or preset[key])
+    cfg = dict(train.DEFAULTS, device=args.device, dtype=args.dtype)
+    args.device, dtype_name = train.pick_device_and_dtype(cfg)
+    parts = args.parts.split(',')
+    result = {'machine': {'device': torch.cuda.get_device_name() if args.device == 'cuda' else platform.processor() or platform.machine(),
+                          'cpu_bf16_units': gpt.cpu_has_bf16_units(), 'threads': torch.get_num_threads(), 'torch': torch.__version__},
+              'shape': {k: getattr(args, k) for k in ('n_layer', 'n_head', 'n_embd', 'block_size', 'vocab_size', 'batch_size')}}
+    if 'train' in parts:
+        result['train'] = [bench_train(args, dtype_name, args.compile)]
+        if args.compare_dtypes and dtype_name != 'float32':
+            result['train'].append(bench_train(args, 'float32', False))
+    if 'sample' in parts:
+        result['sample'] = bench_sample(args)
+    if 'data' in parts:
+        result['data'] = bench_data(args)
+    if 'teacher' in parts:
+        result['teacher'] = bench_teacher(args)
+    if args.json:
+        print(json.dumps(result))
+        return
+    print(f"machine: {result['machine']}\nshape: {result['shape']}")
+    for r in result.get('train', []):
+        mfu = f"{r['mfu'] * 100:.1f}%" if r['mfu'] is not None else 'n/a'
+        print(f"train  {r['dtype']:>8} compile={r['compile']!s:<5} {r['tokens_per_s']:>10,.0f} tok/s  MFU {mfu:>6}  "
+              f"{r['params_M']}M params  peak memory {r['peak_memory_mb']:,} MB")
+    if 'sample' in result:
+        s = result['sample']
+        print(f"sample {args.sample_tokens} tokens: cached {s['cached_tokens_per_s']:,.0f} tok/s, uncached "
+              f"{s['uncached_tokens_per_s']:,.0f} tok/s, cache speed-up {s['cache_speedup']}x")
+    for k, v in result.get('data', {}).items():
+        print(f"data   {k}: {v:,}" if isinstance(v, (int, float)) else f"data   {k}: {v}")
+    if 'teacher' in result:
+        t = result['teacher']
+        runs = ', '.join(f"concurrency {r['concurrency']}: {r['samples_per_s']} samples/s" for r in t['runs'])
+        print(f"teacher ({t['latency_s'] * 1000:.0f} ms replies) {runs}; speed-up {t['speedup']}x")
+
+
+if __name__ == '__main__':
+    main()

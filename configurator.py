@@ -1,0 +1,56 @@
+"""
+Settings from the command line: defaults, then a config file of plain assignments, then --key=value flags.
+Every value is checked against the default's type, so a typo or a wrong type stops at once with one line.
+"""
+import ast
+import difflib
+import os
+
+from data import UserError
+
+
+def set_setting(cfg, defaults, choices, key, value, where):
+    if key not in defaults:
+        near = difflib.get_close_matches(key, defaults, n=1)
+        raise UserError(f"{where}: unknown setting '{key}'" + (f" (did you mean '{near[0]}'?)" if near else '')
+                        + "; the settings are listed at the top of train.py")
+    want = type(defaults[key])
+    if want is float and type(value) is int:
+        value = float(value)  # an int where a float is expected is fine
+    if type(value) is not want and not (defaults[key] == 'auto' and isinstance(value, bool)):  # compile=True
+        raise UserError(f"{where}: '{key}' must be {want.__name__}, got {type(value).__name__} {value!r}")
+    if key in choices and value not in choices[key]:
+        raise UserError(f"{where}: '{key}' must be one of {', '.join(map(str, choices[key]))}, got {value!r}")
+    cfg[key] = value
+
+
+def apply_overrides(defaults, choices, argv):
+    """Return a copy of defaults with the config files and --key=value flags in argv applied in order."""
+    cfg = dict(defaults)
+    for arg in argv:
+        if not arg.startswith('--'):
+            if not os.path.isfile(arg):
+                raise UserError(f"config file '{arg}' not found (configs/ lists the presets)")
+            namespace = {}
+            try:
+                with open(arg) as f:
+                    exec(f.read(), {}, namespace)
+            except SyntaxError as e:
+                raise UserError(f"{arg}, line {e.lineno}: {e.msg}; a config holds plain assignments") from None
+            for key, value in namespace.items():
+                if not key.startswith('_') and not callable(value) and type(value).__name__ != 'module':
+                    set_setting(cfg, defaults, choices, key, value, arg)
+        else:
+            key, sep, text = arg[2:].partition('=')
+            if not sep:
+                raise UserError(f"flag '{arg}' needs a value: --{key}=VALUE")
+            try:
+                value = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                value = text  # a bare word is a string
+            if isinstance(defaults.get(key), str) and defaults[key] != 'auto':
+                value = text  # strings never need quotes
+            elif defaults.get(key) == 'auto' and not isinstance(value, bool):
+                value = text
+            set_setting(cfg, defaults, choices, key, value, f'--{key}')
+    return cfg
