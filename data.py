@@ -435,6 +435,19 @@ DISH_WORDS = {"stir": "stir-fry", "wok": "stir-fry", "soup": "soup", "broth": "s
 TITLE_ADJECTIVES = ["Quick", "Easy", "Weeknight", "Golden", "Cozy", "Zesty", "Smoky", "Herby", "Crispy",
                     "Creamy", "Simple", "Rustic", "Hearty", "Fresh", "Bright", "Sticky", "Garlicky", "Lemony",
                     "Peppery", "Savory", "Comforting", "Speedy", "Sunday", "Budget", "Gingery", "Tangy"]
+TITLE_ADJECTIVES += ["Bright", "Cheerful", "Glossy", "Silky", "Punchy", "Light", "Midweek", "Big-Batch",
+                     "Lazy", "Saucy", "Sunny", "Warm", "Mellow", "Bold", "Toasty", "Chunky", "Humble", "Tender", "Nutty",
+                     "Jammy", "Rich", "Homey", "Vibrant", "Crunchy", "Fragrant", "Autumn", "Summer", "Spring",
+                     "Winter", "Family", "Lunchbox", "Pantry", "Fridge-Raid", "Bistro", "Market", "Garden", "Cottage"]
+TITLE_ADJECTIVES = list(dict.fromkeys(TITLE_ADJECTIVES))
+# The word a seasoning or aromatic gives a title ("Miso-Glazed ...", "Ginger Chicken ...").
+FLAVOR_WORDS = {"soy sauce": "Soy", "white miso": "Miso", "mirin": "Mirin", "oyster sauce": "Oyster Sauce", "red curry paste": "Red Curry", "garam masala": "Masala", "ground cumin": "Cumin",
+                "smoked paprika": "Paprika", "chili flakes": "Chili", "gochujang": "Gochujang", "harissa": "Harissa",
+                "dried oregano": "Oregano", "turmeric": "Turmeric", "sesame oil": "Sesame", "lemon juice": "Lemon",
+                "lime juice": "Lime", "honey": "Honey", "maple syrup": "Maple", "dijon mustard": "Mustard",
+                "balsamic vinegar": "Balsamic", "tomato paste": "Tomato", "ground coriander": "Coriander",
+                "garlic": "Garlic", "fresh ginger": "Ginger", "shallot": "Shallot", "lemongrass": "Lemongrass",
+                "spring onion": "Scallion", "red chili": "Chili", "jalapeño": "Jalapeño", "cayenne pepper": "Cayenne"}
 SPICY_ADJECTIVES = ["Spicy", "Fiery", "Hot", "Chili", "Red-Hot"]
 PEOPLE = ["Grandma's", "Mom's", "Dad's", "Aunt Rosa's", "Uncle Ben's", "Nana's", "Chef Kim's", "Maya's",
           "Leo's", "The Family's", "Sam's", "Yuki's", "Priya's", "Marco's", "Lena's"]
@@ -605,6 +618,27 @@ def _pick_ingredients(rng, dish, roles, cuisine, banned, spicy, prompt_words_set
                 parts.append((role, ing))
     return parts
 
+def _recipe_title(rng, dish, parts, main, veg, cuisine, spicy):
+    """A title from one of several shapes; the first words vary (adjective, cook, flavour, main) so that
+    thousands of recipes do not open alike, and every word names something the recipe has."""
+    adj = rng.choice(SPICY_ADJECTIVES) if spicy and rng.random() < 0.7 else rng.choice(TITLE_ADJECTIVES)
+    kind = rng.choice(DISH_TITLES[dish])
+    cname = CUISINE_NAMES.get(cuisine, "")
+    flavors = [FLAVOR_WORDS[ing[0]] for _, _, ing in parts if ing[0] in FLAVOR_WORDS]
+    flavor = rng.choice(flavors) if flavors else adj
+    cook = rng.choice(["Glazed", "Roasted", "Spiced", "Braised", "Seared", "Baked", "Charred", "Crusted", "Marinated"]
+                      if dish == "traybake" else ["Glazed", "Spiced", "Seared", "Charred", "Infused", "Scented"])
+    person = rng.choice(PEOPLE + [n + "'s" for n in GIRL_NAMES + BOY_NAMES])
+    main_t, veg_t = main.title(), veg.title()
+    style = f"{cname}-Style" if cname else "Home-Style"
+    shapes = [f"{adj} {main_t} {kind}", f"{adj} {main_t} and {veg_t} {kind}", f"{main_t} {kind} with {veg_t}",
+              f"{person} {main_t} {kind}", f"{person} {adj} {kind}", f"{person} {flavor} {main_t} {kind}",
+              f"{flavor} {main_t} {kind}", f"{adj} {flavor} {main_t} {kind}", f"{adj} {style} {main_t} {kind}",
+              f"{flavor}-{cook} {main_t} {kind}" if dish != "soup" else f"{flavor} and {veg_t} {kind}",
+              f"{adj} {veg_t}, {main_t} and {flavor} {kind}"]
+    return rng.choice(shapes)
+
+
 def _recipe(rng, words, prompt_words_set):
     vegan = bool(prompt_words_set & {"vegan", "plant-based", "plant"})
     vegetarian = vegan or bool(prompt_words_set & {"vegetarian", "veggie", "meatless"})
@@ -638,16 +672,10 @@ def _recipe(rng, words, prompt_words_set):
         prep = 5 * max(1, round((3 + 2 * len(parts)) / 5))
         main = next((n for r, n, _ in parts if r == "protein"), None) or next(n for r, n, _ in parts if r == "veg")
         veg = next((n for r, n, _ in parts if r == "veg" and n != main), "vegetables")
-        adj = rng.choice(SPICY_ADJECTIVES) if spicy and rng.random() < 0.7 else rng.choice(TITLE_ADJECTIVES)
-        kind = rng.choice(DISH_TITLES[dish])
-        cname = CUISINE_NAMES.get(cuisine, "")
-        head = f"{cname}-Style " if cname and rng.random() < 0.5 else ""
-        main_t, veg_t = main.title(), veg.title()
-        title = rng.choice([f"{head}{adj} {main_t} {kind}", f"{adj} {main_t} and {veg_t} {kind}",
-                            f"{main_t} {kind} with {veg_t}", f"{rng.choice(PEOPLE)} {main_t} {kind}",
-                            f"{head}{main_t} and {veg_t} {kind}", f"One-Pan {main_t} {kind}" if dish != "soup" else f"{adj} {main_t} {kind}"])
+        title = _recipe_title(rng, dish, parts, main, veg, cuisine, spicy)
         if vegan and "vegan" not in title.lower() and rng.random() < 0.4:
-            title = "Vegan " + title
+            owner, _, rest = title.rpartition("'s ")
+            title = f"{owner}'s Vegan {rest}" if owner else "Vegan " + title
     lines = [title, f"Serves {servings} · Prep {prep} min · Cook {cook} min", ""]
     if rng.random() < 0.6 and dish != "dessert":
         desc = rng.choice(DESCRIPTIONS).format(adj=rng.choice(TITLE_ADJECTIVES).lower(), dish=dish, total=prep + cook,
