@@ -752,6 +752,43 @@ def _poem_line(rng, nouns, adjs, verbs):
                        f"you {base} like a {adj} {n1}", f"every {n1} {third} {rng.choice(['slowly', 'softly', 'again', 'alone', 'at last'])}"])
 
 
+# Words a title can pair with a theme's noun: times, months, colours, materials, moods, and places a poem
+# might be set in. Titles start with one of them (or a name), so their first words vary widely.
+POEM_MODIFIERS = ("""Morning Evening Midnight Noon Twilight Dawn Dusk Sunday Monday Winter Summer Autumn Spring January
+    February March April May June July August September October November December Amber Copper Silver Golden Indigo
+    Scarlet Violet Ivory Ochre Cobalt Crimson Glass Paper Iron Velvet Linen Salt Smoke Ash Honey Stone Lantern Candle
+    Quiet Lonely Patient Borrowed Broken Hidden Slow Small Last First Second Little Early Late Northern Southern
+    Eastern Western Inland Harbor Island Country Kitchen Garden Attic Window Station Schoolyard Orchard Rooftop
+    Hospital Wedding Birthday Holiday Sleepless Restless Homesick Tender Wild Distant Sudden Unfinished Remembered
+    Forgotten Ordinary Secret Faithful Gentle Weathered Hollow Lucky Open Closing""").split()
+POEM_MODIFIERS = [m for m in POEM_MODIFIERS if len(m) <= 7]  # longer ones fill a title's first words alone
+POEM_PLACES = ("""Lisbon Oslo Kyoto Lima Cork Galway Dover Brighton Naples Porto Bergen Tromsø Quebec Halifax Hobart Perth
+    Cádiz Siena Verona Arles Nice Riga Vilnius Kraków Prague Vienna Sapporo Hakodate Busan Hanoi Hue Goa Kochi Mombasa
+    Zanzibar Dakar Tangier Essen Leith Skye Iona Orkney Mull Tiree Harris Cornwall Devon Maine Oregon Montana Nevada Utah
+    Alaska Yukon Tahoe Boston Austin Denver Memphis Savannah Chicago Detroit Seattle Tacoma Reno Taos Marfa Sedona Nome
+    Ghent Bruges Delft Leiden Malmö Turku Aarhus Bled Split Hvar Corfu Crete Rhodes Paros Capri Malta Gozo""").split()
+NUMBER_WORDS = "Two Three Four Five Six Seven Nine Twelve Forty".split()
+
+
+def _poem_title(rng, nouns, adjs, verbs):
+    noun, adj, mod = rng.choice(nouns).capitalize(), rng.choice(adjs).capitalize(), rng.choice(POEM_MODIFIERS)
+    name, place = rng.choice(GIRL_NAMES + BOY_NAMES), rng.choice(POEM_PLACES)
+    plural = noun + ("es" if noun.endswith(("s", "sh", "ch", "x")) else "s")
+    return rng.choice([f"{mod} {noun}", f"{mod} {noun}", f"{adj} {noun}", f"{name}'s {noun}", f"For {name}, in {place}",
+                       f"{place} {noun}", f"{place}, {mod}", f"{NUMBER_WORDS[rng.randrange(9)]} {plural}",
+                       f"{mod} {noun}, {place}", f"{name} in {place}", f"{mod} Song for {name}", f"{name}, {mod}",
+                       f"{name}'s {mod} {noun}", f"{place} {plural}", f"{name} and the {noun}", f"{place} in {mod}",
+                       f"{noun} in {place}" if len(noun) < 6 else f"{_gerund(rng.choice(verbs)[0]).capitalize()} {plural}"])
+
+
+def _gerund(verb):
+    if verb.endswith("e") and not verb.endswith("ee"):
+        return verb[:-1] + "ing"
+    if len(verb) <= 4 and verb[-1] in "nmpgt" and verb[-2] in "aeiou" and verb[-3] not in "aeiou":
+        return verb + verb[-1] + "ing"  # run -> running, hum -> humming
+    return verb + "ing"
+
+
 def _poem(rng, words):
     named = [THEME_WORDS[w] for w in words if w in THEME_WORDS] + [w for w in words if w in POETRY_THEMES]
     theme = rng.choice(named) if named and rng.random() < 0.9 else rng.choice(list(POETRY_THEMES))
@@ -759,10 +796,7 @@ def _poem(rng, words):
     forms = [FORM_WORDS[w] for w in words if w in FORM_WORDS]
     form = rng.choice(forms) if forms and rng.random() < 0.9 else rng.choice(POEM_FORMS)
     noun, adj = rng.choice(nouns), rng.choice(adjs)
-    title = rng.choice([f"{adj.capitalize()} {noun.capitalize()}", f"On the {noun.capitalize()}",
-                        f"{noun.capitalize()} at {rng.choice(['Dawn', 'Dusk', 'Midnight', 'Noon', 'Evening'])}",
-                        f"Song of the {noun.capitalize()}", f"The {noun.capitalize()} and the {rng.choice(nouns).capitalize()}",
-                        f"What the {noun.capitalize()} Knows", f"Letter to a {adj.capitalize()} {noun.capitalize()}"])
+    title = _poem_title(rng, nouns, adjs, verbs)
     if form == "haiku":
         n1, n2 = rng.sample(nouns, 2)
         base, third = rng.choice(verbs)
@@ -772,7 +806,7 @@ def _poem(rng, words):
                  rng.choice([f"{rng.choice(adjs)} {rng.choice(nouns)}", "and then, silence", f"the {rng.choice(nouns)} remains",
                              f"{rng.choice(['still', 'soft', 'slow'])} {rng.choice(nouns)}"])]
         poems = [lines]
-        if rng.random() < 0.5:  # a short sequence of two haiku
+        for _ in range(rng.choice([1, 2, 2, 3])):  # usually a short sequence
             poems.append([f"{rng.choice(adjs)} {rng.choice(nouns)}", _poem_line(rng, nouns, adjs, verbs), f"{rng.choice(nouns)} {rng.choice(['again', 'at last', 'alone', 'remains'])}"])
     elif form == "quatrain":
         poems = []
@@ -786,9 +820,9 @@ def _poem(rng, words):
                                       f"the {rng.choice(nouns)} {rng.choice(verbs)[1]} {rng.choice(PREPOSITIONS)} the {e}",
                                       f"So {rng.choice(adjs)} a {rng.choice(nouns)}, so {rng.choice(adjs)} a {e}"]) for e in ends])
     elif form == "tercet":
-        poems = [[_poem_line(rng, nouns, adjs, verbs) for _ in range(3)] for _ in range(rng.choice([2, 3]))]
+        poems = [[_poem_line(rng, nouns, adjs, verbs) for _ in range(3)] for _ in range(rng.choice([2, 3, 3, 4]))]
     else:
-        poems = [[_poem_line(rng, nouns, adjs, verbs) for _ in range(rng.randint(5, 9))]]
+        poems = [[_poem_line(rng, nouns, adjs, verbs) for _ in range(rng.randint(6, 10))]]
     stanzas = ["\n".join(line[0].upper() + line[1:] for line in s) for s in poems]
     end = rng.choice(["", ".", ".", "..."])
     return title + "\n\n" + "\n\n".join(stanzas) + end
