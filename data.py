@@ -8,6 +8,7 @@ train.bin / val.bin / meta.json. The token-file format is written and read only 
 """
 import base64
 import collections
+import functools
 import heapq
 import json
 import os
@@ -311,14 +312,16 @@ DOMAIN_WORDS = {d: set(w.split()) for d, w in DOMAIN_KEYWORDS.items()}
 DOMAINS = ("cooking", "poetry", "technical", "general")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _word_forms(word):
-    """The word and its likely stems, so plurals and verb forms find their keyword."""
+    """The word and its likely stems, so plurals and verb forms find their keyword (cached: scoring asks
+    for the same words thousands of times)."""
     forms = [word]
     for suffix, repl in (("ies", "y"), ("es", ""), ("s", ""), ("ing", ""), ("ing", "e"), ("ed", ""),
                          ("ed", "e"), ("er", ""), ("ers", ""), ("ers", "e"), ("ery", "e"), ("ic", "")):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             forms.append(word[:-len(suffix)] + repl)
-    return forms
+    return tuple(forms)
 
 
 def _prompt_words(prompt):
@@ -902,36 +905,86 @@ TECH_CONTEXTS = ["You will need this when {user} sets up {project} on a new mach
                  "This came up while working on {project}; the same steps work for any project.",
                  "Run the commands from the {project} folder unless a step says otherwise.",
                  "Written for {label} beginners; each step shows the exact command."]
-STEP_OPENERS = ["", "", "First, ", "Next, ", "Then ", "Now ", "After that, "]
+STEP_OPENERS = ["", "", "First, ", "Next, ", "Then ", "Now ", "After that, ", "Once that is done, "]
+# Remarks a writer adds after some steps; which steps get one, and which, differs per document, so guides
+# for the same task share fewer phrases (they were 40% near duplicates with the steps alone).
+STEP_REMARKS = ["This takes a few seconds.", "If it worked, there is no output.", "Read the output before moving on.",
+                "Copy the command exactly; the spaces matter.", "You only need to do this once per machine.",
+                "On Windows, run it in WSL or Git Bash.", "{author} forgot this step the first time.",
+                "It is safe to run this again.", "Keep the terminal open for the next step.",
+                "The output lists what changed.", "Expect a short pause on the first run.", "Skip this if you did it for {project}.",
+                "Errors here usually mean a typo in the name.", "This is the step most people skip.", "Nothing else is needed here."]
+TECH_INTROS = ["{author} asked how to {task}, so here are the steps.", "I keep forgetting how to {task}, so this is my cheat sheet.",
+               "Our team had to {task} for {project} last week.", "A short answer to a common question: how to {task}.",
+               "Below is the way I {task} on {host}.", "If you are new to {label}, this is a good first task.",
+               "It took me a while to learn how to {task}; it should take you ten minutes."]
+MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+
+
+def _gerund_phrase(task):
+    verb, _, rest = task.partition(" ")
+    return _gerund(verb).capitalize() + " " + rest
+
+
+def _tech_title(rng, task, label, p):
+    user = p["author"]
+    date = f"{rng.randint(2019, 2025)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+    by_person = [f"{user}'s notes: {task}", f"{user}'s {label} notes: {task}", f"{user} on how to {task}",
+                 f"{user} asks: how do I {task}?", f"Note {rng.randint(1, 99)} of {user}'s {label} series: {task}"]
+    dated = [f"{date}: {task}", f"{date} {label} log: {task}", f"{MONTHS[rng.randrange(12)]} {rng.randint(1, 28)}: {task}"]
+    plain = [f"How to {task}", f"{label}: {task}", f"{p['project']}: how to {task}", f"{_gerund_phrase(task)} ({label})",
+             f"{_gerund_phrase(task)} on {p['host']}", f"{p['project']} runbook: {task}", f"{label} for {p['project']}: {task}"]
+    # people and dates first in most titles: a task list this short would otherwise open every guide alike
+    return rng.choice(rng.choices([by_person, dated, plain], weights=[4, 3, 3])[0])
 
 
 def _guide(rng, words):
     named = [t for t in TECH_TASKS if t[0] in words or (t[0] == "javascript" and "node" in words)]
     topic, task, prereqs, steps, trouble = rng.choice(named) if named and rng.random() < 0.9 else rng.choice(TECH_TASKS)
     p = {k: rng.choice(v) for k, v in TECH_PARAMS.items()}
+    p["author"] = rng.choice(GIRL_NAMES + BOY_NAMES)  # who wrote the note; {user} is a login name in commands
     chosen = steps if len(steps) <= 3 or rng.random() < 0.6 else steps[:1] + rng.sample(steps[1:-1], len(steps) - 3) + steps[-1:]
     label = {"sql": "SQL", "javascript": "JavaScript", "linux": "Linux", "docker": "Docker", "git": "Git",
              "python": "Python", "rust": "Rust"}[topic]
-    if rng.random() < 0.8:
-        title = rng.choice([f"How to {task}", f"{label}: {task}", f"{p['project']}: how to {task}",
-                            f"{p['user'].capitalize()}'s notes: {task}", f"Quick guide: how to {task}"])
-        lines = [title[0].upper() + title[1:], ""]
+    fill = dict(p, task=task, label=label)
+    remark = lambda: " " + rng.choice(STEP_REMARKS).format(**fill) if rng.random() < 0.35 else ""
+    title = _tech_title(rng, task, label, p)
+    title = title[0].upper() + title[1:]
+    shape = rng.random()
+    if shape < 0.6:  # a guide with numbered steps
+        lines = [title, ""]
         if rng.random() < 0.7:
-            lines += [rng.choice(TECH_CONTEXTS).format(task=task, label=label, **p), ""]
-        lines += ["Prerequisites:"] + [f"- {x.format(**p)}" for x in prereqs]
-        lines += ["", "Steps:"]
+            lines += [rng.choice(TECH_CONTEXTS + TECH_INTROS).format(**fill), ""]
+        if rng.random() < 0.8:
+            lines += ["Prerequisites:"] + [f"- {x.format(**p)}" for x in prereqs] + [""]
+        lines += [rng.choice(["Steps:", "Steps:", "How:", "Do this:"])]
         for k, (text, cmd) in enumerate(chosen, 1):
             opener = rng.choice(STEP_OPENERS) if k > 1 else ""
+            text = text.format(**p)
             lines.append(f"{k}. {opener}{(text[0].lower() if opener else text[0]) + text[1:]}:")
             lines.append(f"   {cmd.format(**p)}")
-        lines += ["", "Troubleshooting: " + trouble.format(**p)]
+            note = remark()
+            if note:
+                lines.append("  " + note)
+        lines += ["", rng.choice(["Troubleshooting: ", "If it fails: ", "Note: "]) + trouble.format(**p)]
+    elif shape < 0.8:  # a journal-style entry in prose
+        lines = [title, ""]
+        prose = [rng.choice(TECH_INTROS).format(**fill)]
+        for k, (text, cmd) in enumerate(chosen):
+            lead = rng.choice(["First", "To begin"]) if k == 0 else rng.choice(["Then", "Next", "After that", "Finally" if k == len(chosen) - 1 else "Then"])
+            text = text.format(**p)
+            prose.append(f"{lead}, {text[0].lower() + text[1:]} with `{cmd.format(**p)}`.{remark()}")
+        lines += [" ".join(prose), "", trouble.format(**p)]
     else:  # a short reference note
         text, cmd = rng.choice(steps)
-        lines = [rng.choice([f"{label} note: {text.lower()}", f"Note for {p['project']}: {text.lower()}",
-                             f"{p['user'].capitalize()}'s {label} note: {text.lower()}"]), "", rng.choice([f"Use this when you need to {task}.",
+        text = text.format(**p)
+        lines = [title if rng.random() < 0.6 else rng.choice([f"{label} note: {text.lower()}", f"Note for {p['project']}: {text.lower()}",
+                             f"{p['author']}'s {label} note: {text.lower()}"]), "", rng.choice([f"Use this when you need to {task}.",
                  f"This is one step of the usual way to {task}.", f"A command worth remembering if you often {task}."]),
-                 "", "Example:", f"    {cmd.format(**p)}", "", rng.choice(TECH_CONTEXTS).format(task=task, label=label, **p),
+                 "", "Example:", f"    {cmd.format(**p)}", "", rng.choice(TECH_CONTEXTS).format(**fill),
                  "Note: " + trouble.format(**p)]
+    if label not in "\n".join(lines):
+        lines += ["", rng.choice([f"Filed under: {label}.", f"Tags: {label}, {topic} how-to", f"Category: {label}"])]
     return "\n".join(lines)
 
 
@@ -1207,7 +1260,8 @@ def refine_samples(samples, prompt, domain, final_tokens, seed=1337):
     a = rng.integers(1, 2**63, MINHASH_PERMUTATIONS, dtype=np.uint64) | np.uint64(1)
     b = rng.integers(0, 2**63, MINHASH_PERMUTATIONS, dtype=np.uint64)
     rows = MINHASH_PERMUTATIONS // LSH_BANDS
-    seen_exact, buckets, signatures = {}, collections.defaultdict(list), {}
+    seen_exact, buckets = {}, collections.defaultdict(list)
+    signatures = np.empty((len(samples), MINHASH_PERMUTATIONS), dtype=np.uint64)  # row i: sample i, once kept
     rejected, kept = {}, []
     for score, i in by_score:
         text = samples[i]["text"]
@@ -1221,8 +1275,9 @@ def refine_samples(samples, prompt, domain, final_tokens, seed=1337):
         seen_exact[norm] = i
         sig = _minhash(text, a, b)
         keys = [(band, sig[band * rows:(band + 1) * rows].tobytes()) for band in range(LSH_BANDS)]
-        candidates = {j for k in keys for j in buckets.get(k, ())}
-        if any(np.mean(signatures[j] == sig) >= NEAR_DUP_JACCARD for j in candidates):
+        candidates = list({j for k in keys for j in buckets.get(k, ())})
+        # all candidates at once: comparing them one by one in Python took most of the time on similar data
+        if candidates and (signatures[candidates] == sig).mean(axis=1).max() >= NEAR_DUP_JACCARD:
             rejected[i] = "near_duplicate"
             continue
         signatures[i] = sig
