@@ -1437,11 +1437,14 @@ def print_data_stats(info, log=print):
 
 
 if __name__ == "__main__":
+    # Run as a script this file is __main__, while train.py and teacher.py import it as `data` and raise
+    # data.UserError: use that module throughout, or their errors would escape as tracebacks.
+    import data
+    import train  # the config loader lives in train.py; imported here so data.py stays importable alone
     try:
-        import train  # the config loader lives in train.py; imported here so data.py stays importable alone
         cfg = train.load_config(sys.argv[1:])
         out_dir = cfg.get("dataset_dir") or os.path.join(cfg.get("out_dir") or "out", "data")
-        print_data_stats(prepare_data(cfg, out_dir))
-    except UserError as e:
-        print(f"error: {e}")
+        data.print_data_stats(data.prepare_data(cfg, out_dir))
+    except data.UserError as e:
+        print(f"error: {e}", file=sys.stderr)
         sys.exit(1)

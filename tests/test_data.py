@@ -293,10 +293,33 @@ def test_prompt_words_steer_cuisine_theme_and_form():
 
 @pytest.mark.parametrize("domain", data.DOMAINS)
 def test_generated_data_has_few_duplicates_and_varied_openings(domain):
-    docs = data.generate_template_samples(PROMPTS[domain], domain, 100_000, seed=5)
+    # At 200k tokens the generators before titles and openers were made compositional reached 5-34%
+    # distinct 10-character openings; now every domain is above 60% (and above 50% at 1M tokens).
+    docs = data.generate_template_samples(PROMPTS[domain], domain, 200_000, seed=5)
     stats = data.generation_stats(docs)
     assert stats["duplicate_rate"] < 0.01
-    assert stats["distinct_openings_share"] > 0.05
+    assert stats["distinct_openings_share"] > 0.55
+
+
+def test_technical_guides_are_rarely_near_duplicates():
+    # Guides of one task used to share their steps word for word: refinement dropped ~40% of them.
+    docs = data.generate_template_samples(PROMPTS["technical"], "technical", 200_000, seed=6)
+    _, report = data.refine_samples(_samples(docs), PROMPTS["technical"], "technical", 10**9)
+    assert report["rejected"].get("near_duplicate", 0) < 0.1 * len(docs)
+
+
+def test_recipes_keep_their_format_whatever_the_title():
+    for doc in data.generate_template_samples(PROMPTS["cooking"], "cooking", 20_000, seed=8):
+        title, times = doc.splitlines()[:2]
+        assert title and not title.startswith(("-", "Serves")) and times.startswith("Serves ")
+        assert "\nIngredients:\n- " in doc and "\nSteps:\n1. " in doc
+
+
+def test_story_pronouns_agree_with_plural_subjects():
+    for doc in data.generate_template_samples(PROMPTS["general"], "general", 20_000, seed=8):
+        first = doc.split(".")[0]
+        if re.match(r"\w+ and \w+ ", first):
+            assert not re.search(r" (was|is|has) ", first), first
 
 
 def test_generation_stats_counts_duplicates_and_openings():
