@@ -935,7 +935,7 @@ def _tech_title(rng, task, label, p):
     plain = [f"How to {task}", f"{label}: {task}", f"{p['project']}: how to {task}", f"{_gerund_phrase(task)} ({label})",
              f"{_gerund_phrase(task)} on {p['host']}", f"{p['project']} runbook: {task}", f"{label} for {p['project']}: {task}"]
     # people and dates first in most titles: a task list this short would otherwise open every guide alike
-    return rng.choice(rng.choices([by_person, dated, plain], weights=[4, 3, 3])[0])
+    return rng.choice(rng.choices([by_person, dated, plain], weights=[5, 5, 2])[0])
 
 
 def _guide(rng, words):
@@ -978,7 +978,7 @@ def _guide(rng, words):
     else:  # a short reference note
         text, cmd = rng.choice(steps)
         text = text.format(**p)
-        lines = [title if rng.random() < 0.6 else rng.choice([f"{label} note: {text.lower()}", f"Note for {p['project']}: {text.lower()}",
+        lines = [title if rng.random() < 0.85 else rng.choice([f"{label} note: {text.lower()}", f"Note for {p['project']}: {text.lower()}",
                              f"{p['author']}'s {label} note: {text.lower()}"]), "", rng.choice([f"Use this when you need to {task}.",
                  f"This is one step of the usual way to {task}.", f"A command worth remembering if you often {task}."]),
                  "", "Example:", f"    {cmd.format(**p)}", "", rng.choice(TECH_CONTEXTS).format(**fill),
