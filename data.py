@@ -1316,13 +1316,16 @@ def refine_samples(samples, prompt, domain, final_tokens, seed=1337):
 
 # cfg keys that change the data; a teacher's own keys (teacher_*, ollama_*, openai_*) count too.
 DATA_KEYS = ("prompt", "size", "seed", "generation_method", "initial_tokens", "final_tokens", "tokenizer",
-             "vocab_size", "val_fraction", "fallback", "judge_model")
+             "vocab_size", "val_fraction")
+# what a teacher writes also depends on these; template data ignores them, so changing them reuses it
+TEACHER_DATA_KEYS = ("teacher_url", "gen_model", "judge_model", "gen_temperature", "gen_top_p", "num_predict",
+                     "fallback")
 
 
 def data_key(cfg):
     """A hash of the data-relevant settings; the same key means the saved dataset can be reused."""
-    keys = {k: cfg.get(k) for k in DATA_KEYS}
-    keys.update({k: v for k, v in cfg.items() if k.startswith(("teacher_", "ollama_", "openai_"))})
+    names = DATA_KEYS + (TEACHER_DATA_KEYS if cfg.get("generation_method") != "template" else ())
+    keys = {k: cfg.get(k) for k in names}
     return hashlib.sha256(json.dumps(keys, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 

@@ -437,3 +437,13 @@ def test_empty_prompt_is_a_user_error(tmp_path):
 def test_too_little_data_for_block_size_names_the_numbers(tmp_path):
     with pytest.raises(data.UserError, match="final_tokens"):
         data.prepare_data(_cfg(initial_tokens=300, final_tokens=200, block_size=1024), str(tmp_path), log=lambda *a: None)
+
+
+def test_data_key_follows_the_settings_that_shape_the_data():
+    import train
+    base = train.load_config(["--prompt=recipes"])
+    assert data.data_key(base) == data.data_key(dict(base, judge_model="other", max_iters=5))  # templates ignore them
+    assert data.data_key(base) != data.data_key(dict(base, final_tokens=1234))
+    teach = dict(base, generation_method="ollama")
+    assert data.data_key(teach) != data.data_key(dict(teach, gen_model="mistral:7b"))
+    assert data.data_key(teach) != data.data_key(dict(teach, num_predict=300))
