@@ -286,15 +286,18 @@ def device_peak_flops(device_type, dtype, configured=0.0):
                 return peak if dtype in (torch.bfloat16, torch.float16) else peak / 2  # tf32 rate
         return 0.0
     if device_type == 'cpu':
-        if dtype not in _measured_cpu_peak:
+        if dtype not in _measured_cpu_peak:  # best of several short runs: a busy moment only lowers a run
             a = torch.randn(1024, 1024, dtype=dtype)
             b = torch.randn(1024, 1024, dtype=dtype)
             a @ b
-            t0, n = time.perf_counter(), 0
-            while time.perf_counter() - t0 < 0.3:
-                a @ b
-                n += 1
-            _measured_cpu_peak[dtype] = 2 * 1024 ** 3 * n / (time.perf_counter() - t0)
+            best = 0.0
+            for _ in range(5):
+                t0, n = time.perf_counter(), 0
+                while time.perf_counter() - t0 < 0.1:
+                    a @ b
+                    n += 1
+                best = max(best, 2 * 1024 ** 3 * n / (time.perf_counter() - t0))
+            _measured_cpu_peak[dtype] = best
         return _measured_cpu_peak[dtype]
     return 0.0
 
