@@ -42,7 +42,7 @@ def bench_train(args, dtype_name, compile_model):
     ptdtype = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}[dtype_name]
     ctx = contextlib.nullcontext() if dtype_name == 'float32' else torch.autocast(args.device, dtype=ptdtype)
     scaler = torch.amp.GradScaler(args.device, enabled=dtype_name == 'float16')
-    model = train.try_compile(raw, args.block_size, args.device, ctx, print) if compile_model else raw
+    model = train.try_compile(raw, args.batch_size, args.block_size, args.device, ctx, print) if compile_model else raw
     batches = torch.randint(0, args.vocab_size, (8, args.batch_size, args.block_size + 1), device=args.device)
     step_no = [0]
 

@@ -279,7 +279,7 @@ def main(argv):
     scaler = torch.amp.GradScaler(dev, enabled=(dt == 'float16'))
     model = raw_model
     if cfg['compile'] is True or (cfg['compile'] == 'auto' and dev == 'cuda'):
-        model = try_compile(raw_model, T, device, ctx, log)
+        model = try_compile(raw_model, cfg['batch_size'], T, device, ctx, log)
     if ddp:
         model = DDP(model, device_ids=[local_rank] if dev == 'cuda' else None)
     get_batch = make_batch_fn(dataset_dir, T, cfg['batch_size'], device, batch_gen)
@@ -368,11 +368,11 @@ def main(argv):
         f"tokenizer.json, metrics.jsonl, loss.svg, generation_info.json).\nNext: python sample.py --out_dir={out}")
 
 
-def try_compile(raw_model, T, device, ctx, log):
-    """torch.compile, kept only if a first forward and backward work on this machine."""
+def try_compile(raw_model, batch_size, T, device, ctx, log):
+    """torch.compile, kept only if a first forward and backward (at the training shape) work here."""
     try:
         compiled = torch.compile(raw_model)
-        x = torch.zeros((1, T), dtype=torch.long, device=device)
+        x = torch.zeros((batch_size, T), dtype=torch.long, device=device)
         with ctx:
             compiled(x, x)[1].backward()
         raw_model.zero_grad(set_to_none=True)
