@@ -236,8 +236,6 @@ def main(argv):
     t_start = time.time()
     if cfg['dataset_dir']:
         dataset_dir, data_info = cfg['dataset_dir'], {}
-        if master and os.path.abspath(dataset_dir) != os.path.abspath(out):
-            shutil.copyfile(os.path.join(dataset_dir, 'tokenizer.json'), os.path.join(out, 'tokenizer.json'))
     else:
         dataset_dir = out
         data_info = data.prepare_data(cfg, out, log=log) if master else {}
@@ -245,6 +243,8 @@ def main(argv):
         dist.barrier()
     meta = data.load_meta(dataset_dir)
     enc = data.load_tokenizer(os.path.join(dataset_dir, 'tokenizer.json'))
+    if master and os.path.abspath(dataset_dir) != os.path.abspath(out):  # the output folder stands alone
+        shutil.copyfile(os.path.join(dataset_dir, 'tokenizer.json'), os.path.join(out, 'tokenizer.json'))
     # ---- model
     model_args = {k: cfg[k] for k in MODEL_KEYS}
     model_args['vocab_size'] = meta['vocab_size']

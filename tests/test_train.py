@@ -64,6 +64,23 @@ def test_command_line_error_is_one_line_not_a_traceback():
     assert r.stderr.strip().count('\n') == 0 and r.stderr.startswith('error:') and 'Traceback' not in r.stderr
 
 
+def test_no_prompt_and_no_dataset_is_a_clear_error(tmp_path):
+    with pytest.raises(UserError, match='no prompt'):
+        train.main([f'--out_dir={tmp_path}', '--prompt=   '])
+
+
+def test_dataset_dir_without_token_files_is_a_clear_error(tmp_path):
+    with pytest.raises(UserError, match='meta.json'):
+        train.main([f'--dataset_dir={tmp_path}', f'--out_dir={tmp_path / "out"}'])
+
+
+def test_interactive_mode_asks_for_prompt_size_and_method(monkeypatch):
+    answers = iter(['A GPT that writes haiku', '33M', ''])
+    monkeypatch.setattr('builtins.input', lambda question: next(answers))
+    cfg = train.load_config(train.ask_interactively())
+    assert (cfg['prompt'], cfg['size'], cfg['generation_method']) == ('A GPT that writes haiku', '33M', 'template')
+
+
 # ---- learning-rate schedule
 
 def test_learning_rate_warms_up_then_follows_the_cosine_to_min_lr():
