@@ -128,3 +128,19 @@ def test_cli_bad_key_is_a_one_line_error(tmp_path):
     assert done.returncode == 1
     assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1 and "prompt" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+def test_train_py_from_a_sentence_through_a_teacher_keeps_the_key_out_of_every_file(server, tmp_path, monkeypatch):
+    from conftest import TINY_MODEL_FLAGS
+    server.state["api_key"] = "sk-secret-0123456789"
+    monkeypatch.setenv("TEACHER_KEY_FOR_TEST", "sk-secret-0123456789")
+    out = tmp_path / "run"
+    train.main([f"--prompt={PROMPT}", f"--out_dir={out}", "--generation_method=openai", f"--teacher_url={server.url}/v1",
+                "--api_key_env=TEACHER_KEY_FOR_TEST", "--initial_tokens=2000", "--final_tokens=1500", "--vocab_size=300",
+                "--teacher_device=gpu", "--max_iters=4", "--eval_interval=2"] + TINY_MODEL_FLAGS)
+    info = json.load(open(out / "generation_info.json"))
+    assert info["generation_method"] == "openai" and info["teacher"]["requests"] > 0
+    assert {"raw_samples.jsonl", "ckpt.pt", "config.json", "model.safetensors", "loss.svg"} <= set(os.listdir(out))
+    for name in os.listdir(out):
+        assert b"sk-secret-0123456789" not in (out / name).read_bytes(), name
