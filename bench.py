@@ -7,6 +7,7 @@ teacher throughput against a local fake server.
     python bench.py --preset=117M --device=cuda --compile
     python bench.py --dtype=float32 --json
     python bench.py --parts=train,sample --compare_dtypes
+    python bench.py --parts=train --dtype=bfloat16 --loss_check=200   # bf16 loss within 2% of float32?
 """
 import argparse
 import contextlib
@@ -70,6 +71,35 @@ def sync(device):
         torch.cuda.synchronize()
 
 
+def bench_loss_match(args, dtype_name):
+    """Train args.loss_check steps on template recipes in dtype_name and in float32 from the same start
+    and the same batches; report both final losses (mean of the last 10 steps) and how far apart they are."""
+    import tempfile
+    docs = data.generate_template_samples('cooking recipes', 'cooking', 300_000, seed=1)
+    enc = data.train_bpe(docs, args.vocab_size)
+    losses = {}
+    with tempfile.TemporaryDirectory() as folder:
+        data.write_dataset(docs, enc, folder)
+        cfg = dict(train.DEFAULTS, batch_size=args.batch_size, gradient_accumulation_steps=1, learning_rate=1e-3,
+                   min_lr=1e-4, warmup_iters=20, max_iters=args.loss_check)
+        for name in (dtype_name, 'float32'):
+            torch.manual_seed(0)
+            conf = gpt.GPTConfig(vocab_size=enc.n_vocab, block_size=args.block_size, n_layer=args.n_layer,
+                                 n_head=args.n_head, n_embd=args.n_embd, dropout=0.0)
+            m = gpt.GPT(conf).to(args.device)
+            opt = m.configure_optimizer(0.01, 1e-3, (0.9, 0.999), 1e-8, args.device)
+            ptdtype = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}[name]
+            ctx = contextlib.nullcontext() if name == 'float32' else torch.autocast(args.device, dtype=ptdtype)
+            scaler = torch.amp.GradScaler(args.device, enabled=name == 'float16')
+            get_batch = train.make_batch_fn(folder, args.block_size, args.batch_size, args.device,
+                                            torch.Generator().manual_seed(0))
+            curve = [train.training_step(m, opt, scaler, get_batch, cfg, ctx, train.get_lr(i, cfg))
+                     for i in range(args.loss_check)]
+            losses[name] = sum(curve[-10:]) / len(curve[-10:])
+    return {'steps': args.loss_check, 'loss': losses[dtype_name], 'float32_loss': losses['float32'],
+            'relative_difference': round(abs(losses[dtype_name] - losses['float32']) / losses['float32'], 4)}
+
+
 def bench_sample(args):
     """Tokens/s generating args.sample_tokens tokens from a one-token prompt, with and without the cache."""
     torch.manual_seed(0)
@@ -128,6 +158,8 @@ def main():
     p.add_argument('--dtype', default='auto', help="auto, float32, bfloat16 or float16")
     p.add_argument('--compile', action='store_true', help="torch.compile the training model")
     p.add_argument('--compare_dtypes', action='store_true', help="also time float32 (the nanoGPT-on-CPU setting)")
+    p.add_argument('--loss_check', type=int, default=0,
+                   help="also train this many steps (200 for the target) in --dtype and float32; compare losses")
     p.add_argument('--steps', type=int, default=10)
     p.add_argument('--warmup', type=int, default=3)
     p.add_argument('--sample_tokens', type=int, default=256)
@@ -149,6 +181,8 @@ def main():
         result['train'] = [bench_train(args, dtype_name, args.compile)]
         if args.compare_dtypes and dtype_name != 'float32':
             result['train'].append(bench_train(args, 'float32', False))
+    if args.loss_check:
+        result['loss_check'] = bench_loss_match(args, dtype_name)
     if 'sample' in parts:
         result['sample'] = bench_sample(args)
     if 'data' in parts:
@@ -163,6 +197,10 @@ def main():
         mfu = f"{r['mfu'] * 100:.1f}%" if r['mfu'] is not None else 'n/a'
         print(f"train  {r['dtype']:>8} compile={r['compile']!s:<5} {r['tokens_per_s']:>10,.0f} tok/s  MFU {mfu:>6}  "
               f"{r['params_M']}M params  peak memory {r['peak_memory_mb']:,} MB")
+    if 'loss_check' in result:
+        c = result['loss_check']
+        print(f"loss after {c['steps']} steps: {c['loss']:.4f} vs float32 {c['float32_loss']:.4f} "
+              f"({c['relative_difference'] * 100:.2f}% apart)")
     if 'sample' in result:
         s = result['sample']
         print(f"sample {args.sample_tokens} tokens: cached {s['cached_tokens_per_s']:,.0f} tok/s, uncached "

@@ -1,0 +1,34 @@
+"""bench.py measures through train.py's own step; check its parts run and report sane numbers on a tiny shape."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+TINY = ['--n_layer=1', '--n_head=2', '--n_embd=32', '--block_size=16', '--vocab_size=300', '--batch_size=2',
+        '--steps=2', '--warmup=1', '--sample_tokens=8', '--device=cpu']
+
+
+def run_bench(*flags):
+    r = subprocess.run([sys.executable, 'bench.py', *TINY, *flags, '--json'], cwd=ROOT, capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def test_bench_json_reports_training_and_sampling_figures():
+    result = run_bench('--parts=train,sample', '--dtype=float32')
+    train = result['train'][0]
+    assert train['tokens_per_s'] > 0 and 0 < train['mfu'] and train['peak_memory_mb'] > 0
+    assert result['shape']['n_embd'] == 32  # shape flags override the preset
+    assert result['sample']['cached_tokens_per_s'] > 0 and result['sample']['uncached_tokens_per_s'] > 0
+
+
+def test_bench_loss_check_compares_a_dtype_with_float32_from_the_same_start():
+    check = run_bench('--parts=train', '--dtype=bfloat16', '--loss_check=12')['loss_check']
+    assert check['steps'] == 12
+    apart = abs(check['loss'] - check['float32_loss']) / check['float32_loss']
+    assert check['relative_difference'] == pytest.approx(apart, abs=1e-4)
+    assert check['relative_difference'] < 0.1  # bf16 autocast follows float32 closely on a tiny model
