@@ -37,7 +37,7 @@ def bench_train(args, dtype_name, compile_model):
     torch.manual_seed(0)
     cfg = dict(train.DEFAULTS, batch_size=args.batch_size, gradient_accumulation_steps=1, grad_clip=1.0)
     conf = gpt.GPTConfig(vocab_size=args.vocab_size, block_size=args.block_size, n_layer=args.n_layer,
-                         n_head=args.n_head, n_embd=args.n_embd, dropout=0.0)
+                         n_head=args.n_head, n_embd=args.n_embd, dropout=args.dropout)
     raw = gpt.GPT(conf).to(args.device)
     optimizer = raw.configure_optimizer(0.01, 3e-4, (0.9, 0.999), 1e-8, args.device)
     ptdtype = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}[dtype_name]
@@ -154,6 +154,7 @@ def main():
     for key in ('n_layer', 'n_head', 'n_embd', 'block_size', 'vocab_size'):
         p.add_argument(f'--{key}', type=int, default=0, help="0 = the preset's")
     p.add_argument('--batch_size', type=int, default=8)
+    p.add_argument('--dropout', type=float, default=0.0, help="training dropout (0.1 is GPT-1's)")
     p.add_argument('--device', default='auto')
     p.add_argument('--dtype', default='auto', help="auto, float32, bfloat16 or float16")
     p.add_argument('--compile', action='store_true', help="torch.compile the training model")

@@ -6,9 +6,12 @@ size = '12M'  # 6 layers, 384 wide, context 256, 4,096-token BPE
 # needs a few hundred thousand distinct tokens to learn the recipe format instead of memorising recipes.
 initial_tokens = 400_000
 final_tokens = 200_000
-# Training is the cost: ~250 steps of 16 x 256 tokens (about 1M tokens, 5 epochs) fit the time on CPU.
+# Training is the cost: 300 steps of 16 x 256 tokens (1.2M tokens, 6 epochs) fit the time on CPU.
 batch_size = 16
-max_iters = 250
+max_iters = 300
+# Six passes over 200k tokens do not overfit (val loss stays with train loss), and on CPU dropout on the
+# attention weights forces the slower unfused attention: without dropout training runs ~35% faster.
+dropout = 0.0
 learning_rate = 1e-3  # a model this small tolerates (and needs, with so few steps) a higher peak rate
 min_lr = 1e-4
 warmup_iters = 25
