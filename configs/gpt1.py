@@ -5,7 +5,8 @@
 prompt = 'A GPT that tells short stories'  # GPT-1 read books; the story generator is the nearest domain
 size = '117M'
 block_size = 512
-vocab_size = 40478
+vocab_size = 40478  # GPT-1's BPE size. Template text runs out of merges far sooner (its word lists are
+# finite), and train.py prints the smaller real count; a large corpus of your own (dataset_dir) reaches it.
 initial_tokens = 40_000_000  # template text is free: ~20M kept tokens, so the model sees variety
 final_tokens = 20_000_000
 batch_size = 16
