@@ -252,9 +252,10 @@ def load_meta(dataset_dir):
         raise UserError(f"dataset file {path} is corrupt ({type(e).__name__}: {e}); {fix}") from None
 
 
-def open_tokens(dataset_dir, split):
-    """The token ids of split ('train' or 'val') as a read-only memory map; memory does not grow with data."""
-    meta = load_meta(dataset_dir)
+def open_tokens(dataset_dir, split, meta=None):
+    """The token ids of split ('train' or 'val') as a read-only memory map; memory does not grow with data.
+    Pass meta (from load_meta) when calling once per batch, so meta.json is not re-read each time."""
+    meta = meta or load_meta(dataset_dir)
     path = os.path.join(dataset_dir, f"{split}.bin")
     if not os.path.exists(path):
         raise UserError(f"dataset file {path} is missing; run the data step (python data.py CONFIG) or "

@@ -80,7 +80,7 @@ def post_training_samples(model, enc, device, seed):
     eot = enc.eot_token
     results = []
     for start in ('', 'The', 'Today'):
-        ids = enc.encode(start) if start else [eot]
+        ids = encode_start(enc, start)
         x = torch.tensor([ids], dtype=torch.long, device=device)
         y = model.generate(x, 30, temperature=0.8, top_k=40, generator=gen, stop_tokens=(eot,))[0, len(ids):].tolist()
         results.append({'prompt': start, 'text': start + enc.decode([t for t in y if t != eot])})

@@ -20,6 +20,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 import requests
 
 from data import UserError, estimate_tokens
+from progress import format_duration
 
 # -----------------------------------------------------------------------------
 # knobs (tests monkeypatch the retry ones to keep failure cases fast)
@@ -391,13 +392,6 @@ def request_sample(cfg, model, prompt, domain, index, headers, min_tokens):
         result["record"] = {"index": index, "text": text, "tokens": tokens,
                             "source": f"{api_style(cfg)}:{model}", "request": request}
     return result
-
-
-def format_duration(seconds):
-    seconds = int(seconds)
-    if seconds >= 3600:
-        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-    return f"{seconds // 60}m{seconds % 60:02d}s"
 
 
 def generate_samples(cfg, prompt, domain, initial_tokens, out_dir, log):

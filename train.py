@@ -178,8 +178,10 @@ def training_step(model, optimizer, scaler, get_batch, cfg, ctx, lr):
 
 def make_batch_fn(dataset_dir, block_size, batch_size, device, generator):
     """Random windows from the memory-mapped token files: memory stays flat however big the data."""
+    meta = data.load_meta(dataset_dir)
+
     def get_batch(split, gen=None):
-        tokens = data.open_tokens(dataset_dir, split)  # reopened each call so pages are not kept around
+        tokens = data.open_tokens(dataset_dir, split, meta)  # a fresh memmap per batch, as nanoGPT: no page build-up
         ix = torch.randint(len(tokens) - block_size, (batch_size,), generator=gen or generator)
         x = torch.stack([torch.from_numpy(tokens[i:i + block_size].astype('int64')) for i in ix.tolist()])
         y = torch.stack([torch.from_numpy(tokens[i + 1:i + 1 + block_size].astype('int64')) for i in ix.tolist()])
