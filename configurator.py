@@ -1,6 +1,7 @@
 """
 Settings from the command line: defaults, then a config file of plain assignments, then --key=value flags.
-Every value is checked against the default's type, so a typo or a wrong type stops at once with one line.
+Every value is checked against the default's type, its allowed choices and its range, so a typo, a wrong
+type or an impossible value stops at once with one line.
 """
 import ast
 import difflib
@@ -9,7 +10,7 @@ import os
 from data import UserError
 
 
-def set_setting(cfg, defaults, choices, key, value, where):
+def set_setting(cfg, defaults, choices, limits, key, value, where):
     if key not in defaults:
         near = difflib.get_close_matches(key, defaults, n=1)
         raise UserError(f"{where}: unknown setting '{key}'" + (f" (did you mean '{near[0]}'?)" if near else '')
@@ -21,10 +22,14 @@ def set_setting(cfg, defaults, choices, key, value, where):
         raise UserError(f"{where}: '{key}' must be {want.__name__}, got {type(value).__name__} {value!r}")
     if key in choices and value not in choices[key]:
         raise UserError(f"{where}: '{key}' must be one of {', '.join(map(str, choices[key]))}, got {value!r}")
+    lo, hi = limits.get(key, (None, None))
+    if lo is not None and value < lo or hi is not None and value > hi:
+        raise UserError(f"{where}: '{key}' must be " + (f"between {lo} and {hi}" if hi is not None else f"at least {lo}")
+                        + f", got {value!r}")
     cfg[key] = value
 
 
-def apply_overrides(defaults, choices, argv):
+def apply_overrides(defaults, choices, limits, argv):
     """Return a copy of defaults with the config files and --key=value flags in argv applied in order."""
     cfg = dict(defaults)
     for arg in argv:
@@ -39,7 +44,7 @@ def apply_overrides(defaults, choices, argv):
                 raise UserError(f"{arg}, line {e.lineno}: {e.msg}; a config holds plain assignments") from None
             for key, value in namespace.items():
                 if not key.startswith('_') and not callable(value) and type(value).__name__ != 'module':
-                    set_setting(cfg, defaults, choices, key, value, arg)
+                    set_setting(cfg, defaults, choices, limits, key, value, arg)
         else:
             key, sep, text = arg[2:].partition('=')
             if not sep:
@@ -52,5 +57,5 @@ def apply_overrides(defaults, choices, argv):
                 value = text  # strings never need quotes
             elif defaults.get(key) == 'auto' and not isinstance(value, bool):
                 value = text
-            set_setting(cfg, defaults, choices, key, value, f'--{key}')
+            set_setting(cfg, defaults, choices, limits, key, value, f'--{key}')
     return cfg

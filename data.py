@@ -32,13 +32,17 @@ class UserError(Exception):
 
 
 def write_atomic(path, data):
-    """Write str or bytes to path via a temp file in the same folder, so a crash never leaves half a file."""
+    """Write str, bytes, or whatever data(file) writes, to path via a temp file in the same folder and a
+    rename, so a crash never leaves half a file."""
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data.encode("utf-8") if isinstance(data, str) else data)
+            if callable(data):
+                data(f)
+            else:
+                f.write(data.encode("utf-8") if isinstance(data, str) else data)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -263,6 +263,15 @@ GPU_BF16_PEAK_FLOPS = {
 _measured_cpu_peak = {}
 
 
+def pick_device(name):
+    """'auto' picks cuda, then mps, then cpu; a named device must exist here."""
+    if name == 'auto':
+        return 'cuda' if torch.cuda.is_available() else 'mps' if torch.backends.mps.is_available() else 'cpu'
+    if name == 'cuda' and not torch.cuda.is_available() or name == 'mps' and not torch.backends.mps.is_available():
+        raise ValueError(f"device '{name}' asked for but this machine has none that torch can use; use --device=cpu")
+    return name
+
+
 def cpu_has_bf16_units():
     """True on CPUs with native bf16 matrix instructions (Intel AMX, AVX512-BF16), where bf16 pays."""
     try:

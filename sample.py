@@ -97,11 +97,18 @@ def main(argv):
     p.add_argument('--top_k', type=int, default=40, help="0 = off")
     p.add_argument('--top_p', type=float, default=1.0, help="nucleus sampling; 1.0 = off")
     p.add_argument('--seed', type=int, default=1337)
-    p.add_argument('--device', default='cpu' if not torch.cuda.is_available() else 'cuda')
+    p.add_argument('--device', default='auto', choices=('auto', 'cpu', 'cuda', 'mps'), help="auto: cuda, mps, then cpu")
     p.add_argument('--weights', default='best', choices=('best', 'latest'), help="model.safetensors or ckpt.pt")
     p.add_argument('--no_cache', action='store_true', help="recompute the whole context every token")
     p.add_argument('--interactive', action='store_true', help="a prompt loop")
     args = p.parse_args(argv)
+    if args.max_new_tokens < 1 or args.num_samples < 1 or args.temperature < 0 or args.top_k < 0 or not 0 < args.top_p <= 1:
+        raise UserError("--max_new_tokens and --num_samples must be at least 1, --temperature and --top_k at least 0, "
+                        "--top_p in (0, 1]")
+    try:
+        args.device = gpt.pick_device(args.device)
+    except ValueError as e:
+        raise UserError(str(e)) from None
     model, enc = load_model(args.out_dir, args.device, args.weights)
     generator = torch.Generator(device=args.device).manual_seed(args.seed)
     if args.interactive:

@@ -94,16 +94,27 @@ DEFAULTS = {k: v for k, v in globals().items() if not k.startswith('_') and isin
 CHOICES = {'init_from': ('scratch', 'resume'), 'size': tuple(gpt.PRESETS), 'tokenizer': ('bpe', 'gpt2'),
            'generation_method': ('template', 'ollama', 'openai'), 'fallback': ('template', 'none'),
            'teacher_device': ('cpu', 'gpu'), 'device': ('auto', 'cpu', 'cuda', 'mps'),
-           'dtype': ('auto', 'float32', 'bfloat16', 'float16')}
+           'dtype': ('auto', 'float32', 'bfloat16', 'float16'), 'compile': ('auto', True, False)}
+# (lowest, highest) allowed; None = no bound. Shapes may be 0, meaning the size preset's value.
+LIMITS = {**{k: (1, None) for k in ('batch_size', 'gradient_accumulation_steps', 'max_iters', 'eval_interval',
+                                    'eval_iters', 'log_interval', 'concurrency', 'num_predict')},
+          **{k: (0, None) for k in ('n_layer', 'n_head', 'n_embd', 'block_size', 'vocab_size', 'initial_tokens',
+                                    'final_tokens', 'epochs', 'learning_rate', 'min_lr', 'warmup_iters', 'lr_decay_iters',
+                                    'weight_decay', 'eps', 'grad_clip', 'patience', 'gen_temperature', 'cpu_peak_flops',
+                                    'connect_timeout_s', 'generate_timeout_s', 'judge_timeout_s')},
+          'dropout': (0.0, 0.9), 'val_fraction': (0.01, 0.5), 'beta1': (0.0, 0.9999), 'beta2': (0.0, 0.9999),
+          'gen_top_p': (0.01, 1.0)}
 MODEL_KEYS = ('n_layer', 'n_head', 'n_embd', 'block_size', 'vocab_size', 'dropout', 'bias', 'norm_first')
 
 
 def load_config(argv):
     """The settings as a dict: defaults, config files and flags (configurator.py), then the size preset."""
-    cfg = apply_overrides(DEFAULTS, CHOICES, argv)
+    cfg = apply_overrides(DEFAULTS, CHOICES, LIMITS, argv)
     for key in ('n_layer', 'n_head', 'n_embd', 'block_size', 'vocab_size'):
         if cfg[key] == 0:
             cfg[key] = gpt.PRESETS[cfg['size']][key]
+    if cfg['n_embd'] % cfg['n_head']:
+        raise UserError(f"n_embd {cfg['n_embd']} must be a multiple of n_head {cfg['n_head']} (each head gets n_embd/n_head)")
     if cfg['tokenizer'] == 'gpt2':
         cfg['vocab_size'] = 50257
     return cfg
@@ -130,11 +141,12 @@ def get_lr(it, cfg):
 
 
 def pick_device_and_dtype(cfg):
-    dev = cfg['device']
-    if dev == 'auto':
-        dev = 'cuda' if torch.cuda.is_available() else 'mps' if torch.backends.mps.is_available() else 'cpu'
-    if dev == 'cuda' and not torch.cuda.is_available():
-        raise UserError("device 'cuda' asked for but no CUDA GPU is visible; use --device=cpu")
+    try:
+        dev = gpt.pick_device(cfg['device'])
+    except ValueError as e:
+        raise UserError(str(e)) from None
+    if dev == 'cuda':
+        torch.backends.cuda.matmul.allow_tf32 = True  # float32 matmuls on tensor cores, the rate MFU assumes
     dt = cfg['dtype']
     if dt == 'auto':
         if dev == 'cuda':
@@ -147,10 +159,8 @@ def pick_device_and_dtype(cfg):
 
 
 def save_checkpoint(path, state):
-    """Write to a temp file, then rename: a crash mid-save leaves the previous checkpoint whole."""
-    tmp = path + '.tmp'
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    """Temp file, then rename (data.write_atomic): a crash mid-save leaves the previous checkpoint whole."""
+    data.write_atomic(path, lambda f: torch.save(state, f))
 
 
 def training_step(model, optimizer, scaler, get_batch, cfg, ctx, lr):
@@ -185,7 +195,7 @@ def make_batch_fn(dataset_dir, block_size, batch_size, device, generator):
         ix = torch.randint(len(tokens) - block_size, (batch_size,), generator=gen or generator)
         x = torch.stack([torch.from_numpy(tokens[i:i + block_size].astype('int64')) for i in ix.tolist()])
         y = torch.stack([torch.from_numpy(tokens[i + 1:i + 1 + block_size].astype('int64')) for i in ix.tolist()])
-        if device == 'cuda':
+        if device.startswith('cuda'):  # 'cuda:N' under DDP
             return x.pin_memory().to(device, non_blocking=True), y.pin_memory().to(device, non_blocking=True)
         return x.to(device), y.to(device)
     return get_batch
@@ -220,6 +230,8 @@ def main(argv):
             torch.cuda.set_device(local_rank)
     master = rank == 0
     log = print if master else (lambda *a, **k: None)
+    if dev == 'cpu' and dt == 'bfloat16' and not gpt.cpu_has_bf16_units():
+        log("warning: this CPU has no bf16 matrix units (AMX / AVX512-BF16); bf16 will be far slower than float32")
     torch.manual_seed(cfg['seed'] + rank)
     device = f'cuda:{local_rank}' if dev == 'cuda' else dev
     # ---- data: the sentence-to-dataset pipeline, or a prepared folder

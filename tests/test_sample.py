@@ -46,6 +46,12 @@ def test_missing_folder_is_one_line():
     assert r.returncode == 1 and r.stderr.count('\n') == 1 and "no folder '/nonexistent/run'" in r.stderr
 
 
+@pytest.mark.parametrize('flag', ['--temperature=-1', '--max_new_tokens=0', '--top_p=0'])
+def test_impossible_sampling_settings_are_one_line(trained_run, flag):
+    r = run_sample(f'--out_dir={trained_run}', flag)
+    assert r.returncode == 1 and r.stderr.count('\n') == 1 and r.stderr.startswith('error: --max_new_tokens')
+
+
 def test_corrupt_weights_are_one_line(trained_run, tmp_path):
     bad = str(tmp_path / 'bad')
     shutil.copytree(trained_run, bad)

@@ -43,12 +43,28 @@ def test_an_int_is_accepted_where_a_float_is_expected():
 @pytest.mark.parametrize('flag,words', [('--batch_sise=3', ["unknown setting 'batch_sise'", "batch_size"]),
                                         ('--batch_size=2.5', ["'batch_size' must be int"]),
                                         ('--size=5M', ["'size' must be one of"]),
-                                        ('--batch_size', ["needs a value"])])
+                                        ('--batch_size', ["needs a value"]),
+                                        ('--batch_size=0', ["'batch_size' must be at least 1, got 0"]),
+                                        ('--max_iters=-5', ["'max_iters' must be at least 1"]),
+                                        ('--dropout=1.5', ["'dropout' must be between 0.0 and 0.9"]),
+                                        ('--learning_rate=-1e-3', ["'learning_rate' must be at least 0"]),
+                                        ('--compile=maybe', ["'compile' must be one of auto, True, False"]),
+                                        ('--n_embd=100', ["n_embd 100 must be a multiple of n_head 6"])])
 def test_bad_settings_fail_with_a_sentence_naming_the_key(flag, words):
     with pytest.raises(UserError) as e:
         train.load_config([flag])
     for w in words:
         assert w in str(e.value)
+
+
+def test_compile_takes_true_false_or_auto():
+    assert [train.load_config([f'--compile={v}'])['compile'] for v in ('True', 'False', 'auto')] == [True, False, 'auto']
+
+
+def test_a_device_this_machine_lacks_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    with pytest.raises(UserError, match="device 'cuda' asked for but this machine has none"):
+        train.pick_device_and_dtype(train.load_config(['--device=cuda']))
 
 
 def test_unknown_key_in_a_config_file_names_the_file(tmp_path):
@@ -133,13 +149,13 @@ def test_interrupted_save_leaves_the_previous_checkpoint_loadable(trained_run, m
     before = load_ckpt(trained_run)['iter_num']
 
     def crash_midway(obj, f):
-        with open(f, 'wb') as fh:
-            fh.write(b'half a checkpoint')
+        f.write(b'half a checkpoint')
         raise OSError('disk full')
     monkeypatch.setattr(torch, 'save', crash_midway)
     with pytest.raises(OSError):
         train.save_checkpoint(path, {'iter_num': 999})
     assert load_ckpt(trained_run)['iter_num'] == before
+    assert not [f for f in os.listdir(trained_run) if f.endswith('.tmp')]  # no half file left behind
 
 
 def test_ctrl_c_saves_a_checkpoint_to_resume_from(tiny_dataset, tmp_path, monkeypatch):
