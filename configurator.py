@@ -42,6 +42,8 @@ def apply_overrides(defaults, choices, limits, argv):
                     exec(f.read(), {}, namespace)
             except SyntaxError as e:
                 raise UserError(f"{arg}, line {e.lineno}: {e.msg}; a config holds plain assignments") from None
+            except Exception as e:  # a NameError, a division by zero, ...: the config's own code failed
+                raise UserError(f"{arg} failed to run ({type(e).__name__}: {e}); a config holds plain assignments") from None
             for key, value in namespace.items():
                 if not key.startswith('_') and not callable(value) and type(value).__name__ != 'module':
                     set_setting(cfg, defaults, choices, limits, key, value, arg)

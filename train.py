@@ -272,7 +272,11 @@ def main(argv):
     if cfg['init_from'] == 'resume':
         if not os.path.exists(ckpt_path):
             raise UserError(f"init_from='resume' but {ckpt_path} does not exist; use init_from='scratch'")
-        ckpt = torch.load(ckpt_path, map_location=device, weights_only=True)
+        try:
+            ckpt = torch.load(ckpt_path, map_location=device, weights_only=True)
+        except Exception as e:
+            raise UserError(f"{ckpt_path} is damaged ({type(e).__name__}); delete it and use init_from='scratch' "
+                            f"(model.safetensors, if there, still holds the best weights for sample.py)") from None
         model_args = ckpt['model_args']
     raw_model = gpt.GPT(gpt.GPTConfig(**model_args)).to(device)
     log(f"model: {raw_model.num_params() / 1e6:.1f}M parameters ({model_args['n_layer']} layers, "

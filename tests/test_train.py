@@ -1,6 +1,7 @@
 """train.py: settings and their errors, the schedule, checkpoints and exact resume, outputs, DDP."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -71,6 +72,13 @@ def test_unknown_key_in_a_config_file_names_the_file(tmp_path):
     cfg_file = tmp_path / 'c.py'
     cfg_file.write_text("max_iter = 3\n")
     with pytest.raises(UserError, match=r"c.py: unknown setting 'max_iter'"):
+        train.load_config([str(cfg_file)])
+
+
+def test_a_config_whose_code_fails_is_one_clear_error(tmp_path):
+    cfg_file = tmp_path / 'c.py'
+    cfg_file.write_text("max_iters = 10 // 0\n")
+    with pytest.raises(UserError, match=r"c.py failed to run \(ZeroDivisionError"):
         train.load_config([str(cfg_file)])
 
 
@@ -156,6 +164,15 @@ def test_interrupted_save_leaves_the_previous_checkpoint_loadable(trained_run, m
         train.save_checkpoint(path, {'iter_num': 999})
     assert load_ckpt(trained_run)['iter_num'] == before
     assert not [f for f in os.listdir(trained_run) if f.endswith('.tmp')]  # no half file left behind
+
+
+def test_resuming_from_a_damaged_checkpoint_is_one_clear_error(trained_run, tiny_dataset, tmp_path):
+    out = str(tmp_path / 'run')
+    shutil.copytree(trained_run, out)
+    with open(os.path.join(out, 'ckpt.pt'), 'r+b') as f:
+        f.truncate(100)
+    with pytest.raises(UserError, match=r"ckpt.pt is damaged .*init_from='scratch'"):
+        train.main([f'--dataset_dir={tiny_dataset}', f'--out_dir={out}', '--init_from=resume'] + TINY_MODEL_FLAGS)
 
 
 def test_ctrl_c_saves_a_checkpoint_to_resume_from(tiny_dataset, tmp_path, monkeypatch):
