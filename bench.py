@@ -155,8 +155,8 @@ def main():
         p.add_argument(f'--{key}', type=int, default=0, help="0 = the preset's")
     p.add_argument('--batch_size', type=int, default=8)
     p.add_argument('--dropout', type=float, default=0.0, help="training dropout (0.1 is GPT-1's)")
-    p.add_argument('--device', default='auto')
-    p.add_argument('--dtype', default='auto', help="auto, float32, bfloat16 or float16")
+    p.add_argument('--device', default='auto', choices=train.CHOICES['device'])
+    p.add_argument('--dtype', default='auto', choices=train.CHOICES['dtype'])
     p.add_argument('--compile', action='store_true', help="torch.compile the training model")
     p.add_argument('--compare_dtypes', action='store_true', help="also time float32 (the nanoGPT-on-CPU setting)")
     p.add_argument('--loss_check', type=int, default=0,
@@ -215,4 +215,8 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except data.UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(1)

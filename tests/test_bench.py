@@ -32,3 +32,10 @@ def test_bench_loss_check_compares_a_dtype_with_float32_from_the_same_start():
     apart = abs(check['loss'] - check['float32_loss']) / check['float32_loss']
     assert check['relative_difference'] == pytest.approx(apart, abs=1e-4)
     assert check['relative_difference'] < 0.1  # bf16 autocast follows float32 closely on a tiny model
+
+
+@pytest.mark.skipif(__import__('torch').cuda.is_available(), reason="checks the error on a machine without CUDA")
+def test_asking_for_a_missing_device_is_one_line():
+    r = subprocess.run([sys.executable, 'bench.py', '--device=cuda', '--parts=train'], cwd=ROOT, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 1 and r.stderr.count('\n') == 1 and "device 'cuda' asked for" in r.stderr
