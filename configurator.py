@@ -61,3 +61,13 @@ def apply_overrides(defaults, choices, limits, argv):
                 value = text
             set_setting(cfg, defaults, choices, limits, key, value, f'--{key}')
     return cfg
+
+
+def ask_interactively(sizes):
+    """The original product's interactive mode (train.py with no arguments on a terminal): ask for what a
+    config file would say, and return it as flags."""
+    print("Text2GPT1: describe the model you want in one sentence.")
+    answers = {'prompt': input("prompt> ").strip(),
+               'size': input(f"size [{'/'.join(sizes)}, default {sizes[0]}]> ").strip() or sizes[0],
+               'generation_method': input("data [template/ollama/openai, default template]> ").strip() or 'template'}
+    return [f'--{k}={v}' for k, v in answers.items()]

@@ -464,7 +464,7 @@ def run_generation(cfg, model, prompt, domain, target_tokens, path, done, tokens
                             raise TeacherError(
                                 f"the teacher at {stats['server']} failed {failed_in_a_row} requests in a row, each "
                                 f"after {MAX_RETRIES} retries; last: {result['problem']}. The {len(done)} samples so "
-                                f"far are saved in {path}; run again to resume")
+                                f"far are saved in {path}; run the same command with --out_dir={os.path.dirname(path)} to resume")
                         continue
                     failed_in_a_row = 0
                     record = result["record"]

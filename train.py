@@ -23,7 +23,7 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 import data
 import model as gpt
 import sample
-from configurator import apply_overrides
+from configurator import apply_overrides, ask_interactively
 from data import UserError
 from progress import Progress, write_loss_svg
 
@@ -120,15 +120,6 @@ def load_config(argv):
     return cfg
 
 
-def ask_interactively():
-    """The original product's interactive mode: ask for what a config file would say."""
-    print("Text2GPT1: describe the model you want in one sentence.")
-    answers = {'prompt': input("prompt> ").strip(),
-               'size': input(f"size [{'/'.join(gpt.PRESETS)}, default 12M]> ").strip() or '12M',
-               'generation_method': input("data [template/ollama/openai, default template]> ").strip() or 'template'}
-    return [f'--{k}={v}' for k, v in answers.items()]
-
-
 def get_lr(it, cfg):
     """Linear warm-up to learning_rate, then cosine decay to min_lr at lr_decay_iters."""
     decay_iters = cfg['lr_decay_iters'] or cfg['max_iters']
@@ -217,7 +208,7 @@ def estimate_loss(model, get_batch, eval_iters, ctx, seed):
 
 def main(argv):
     if not argv and sys.stdin.isatty():
-        argv = ask_interactively()
+        argv = ask_interactively(tuple(gpt.PRESETS))
     cfg = load_config(argv)
     # distributed set-up: torchrun sets RANK; rank 0 prepares data, logs and saves
     ddp = int(os.environ.get('RANK', -1)) != -1
@@ -252,7 +243,11 @@ def main(argv):
         dataset_dir, data_info = cfg['dataset_dir'], {}
     else:
         dataset_dir = out
-        data_info = data.prepare_data(cfg, out, log=log) if master else {}
+        try:
+            data_info = data.prepare_data(cfg, out, log=log) if master else {}
+        except KeyboardInterrupt:  # teacher samples are already on disk: say how to pick them up
+            raise UserError(f"interrupted in the data step; what was made so far is in {out}/. To go on from "
+                            f"there, run the same command with --out_dir={out}") from None
     if ddp:
         dist.barrier()
     meta = data.load_meta(dataset_dir)
@@ -407,3 +402,6 @@ if __name__ == '__main__':
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(1)
+    except (KeyboardInterrupt, EOFError):  # Ctrl-C or Ctrl-D outside the training loop (which saves first)
+        print("\ninterrupted", file=sys.stderr)
+        sys.exit(130)

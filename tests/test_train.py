@@ -101,8 +101,17 @@ def test_dataset_dir_without_token_files_is_a_clear_error(tmp_path):
 def test_interactive_mode_asks_for_prompt_size_and_method(monkeypatch):
     answers = iter(['A GPT that writes haiku', '33M', ''])
     monkeypatch.setattr('builtins.input', lambda question: next(answers))
-    cfg = train.load_config(train.ask_interactively())
+    cfg = train.load_config(train.ask_interactively(tuple(train.gpt.PRESETS)))
     assert (cfg['prompt'], cfg['size'], cfg['generation_method']) == ('A GPT that writes haiku', '33M', 'template')
+
+
+def test_ctrl_c_in_the_data_step_says_how_to_resume_into_the_same_folder(monkeypatch, tmp_path):
+    def interrupted(cfg, out, log):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(train.data, 'prepare_data', interrupted)
+    out = str(tmp_path / 'run')
+    with pytest.raises(UserError, match=f"interrupted in the data step.*--out_dir={out}"):
+        train.main(['--prompt=A GPT that writes haiku', f'--out_dir={out}'])
 
 
 # ---- learning-rate schedule
