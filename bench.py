@@ -8,6 +8,7 @@ teacher throughput against a local fake server.
     python bench.py --dtype=float32 --json
     python bench.py --parts=train,sample --compare_dtypes
     python bench.py --parts=train --dtype=bfloat16 --loss_check=200   # bf16 loss within 2% of float32?
+    python bench.py --parts=train --compare_dtypes --threads=2        # a 2-core figure on a bigger CPU
 """
 import argparse
 import contextlib
@@ -158,6 +159,7 @@ def main():
     p.add_argument('--device', default='auto', choices=train.CHOICES['device'])
     p.add_argument('--dtype', default='auto', choices=train.CHOICES['dtype'])
     p.add_argument('--compile', action='store_true', help="torch.compile the training model")
+    p.add_argument('--threads', type=int, default=0, help="CPU threads, 0 = torch's default (2 mimics a 2-core machine)")
     p.add_argument('--compare_dtypes', action='store_true', help="also time float32 (the nanoGPT-on-CPU setting)")
     p.add_argument('--loss_check', type=int, default=0,
                    help="also train this many steps (200 for the target) in --dtype and float32; compare losses")
@@ -172,11 +174,14 @@ def main():
     preset = gpt.PRESETS[args.preset]
     for key in ('n_layer', 'n_head', 'n_embd', 'block_size', 'vocab_size'):
         setattr(args, key, getattr(args, key) or preset[key])
+    if args.threads:
+        torch.set_num_threads(args.threads)
     cfg = dict(train.DEFAULTS, device=args.device, dtype=args.dtype)
     args.device, dtype_name = train.pick_device_and_dtype(cfg)
     parts = args.parts.split(',')
     result = {'machine': {'device': torch.cuda.get_device_name() if args.device == 'cuda' else platform.processor() or platform.machine(),
-                          'cpu_bf16_units': gpt.cpu_has_bf16_units(), 'threads': torch.get_num_threads(), 'torch': torch.__version__},
+                          'cpu_bf16_units': gpt.cpu_has_bf16_units(), 'threads': torch.get_num_threads(), 'torch': torch.__version__,
+                          'flash_attention': args.device == 'cuda' and torch.backends.cuda.is_flash_attention_available()},
               'shape': {k: getattr(args, k) for k in ('n_layer', 'n_head', 'n_embd', 'block_size', 'vocab_size', 'batch_size')}}
     if 'train' in parts:
         result['train'] = [bench_train(args, dtype_name, args.compile)]

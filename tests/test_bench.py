@@ -19,7 +19,8 @@ def run_bench(*flags):
 
 
 def test_bench_json_reports_training_and_sampling_figures():
-    result = run_bench('--parts=train,sample', '--dtype=float32')
+    result = run_bench('--parts=train,sample', '--dtype=float32', '--threads=1')
+    assert result['machine']['threads'] == 1
     train = result['train'][0]
     assert train['tokens_per_s'] > 0 and 0 < train['mfu'] and train['peak_memory_mb'] > 0
     assert result['shape']['n_embd'] == 32  # shape flags override the preset
