@@ -274,7 +274,8 @@ def main(argv):
                             f"(model.safetensors, if there, still holds the best weights for sample.py)") from None
         model_args = ckpt['model_args']
     raw_model = gpt.GPT(gpt.GPTConfig(**model_args)).to(device)
-    log(f"model: {raw_model.num_params() / 1e6:.1f}M parameters ({model_args['n_layer']} layers, "
+    n = raw_model.num_params()
+    log(f"model: {f'{n / 1e6:.1f}M' if n >= 1e6 else f'{n:,}'} parameters ({model_args['n_layer']} layers, "
         f"{model_args['n_embd']} wide, {model_args['n_head']} heads, context {T}, vocab {model_args['vocab_size']})")
     optimizer = raw_model.configure_optimizer(cfg['weight_decay'], cfg['learning_rate'], (cfg['beta1'], cfg['beta2']),
                                               cfg['eps'], dev)
