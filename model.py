@@ -2,7 +2,7 @@
 GPT-1 (Radford et al. 2018, "Improving Language Understanding by Generative Pre-Training"), by hand.
 
 Read top to bottom: config and presets, attention (fast path and the reference math), the block, the
-model with its key/value-cache generation, the optimizer set-up, MFU, and a small safetensors writer.
+model with its key/value-cache generation, the optimizer set-up, the device and its peak (MFU), and a small safetensors writer.
 """
 import json
 import math
@@ -251,7 +251,7 @@ def sample_next_token(logits, temperature=1.0, top_k=None, top_p=None, generator
 
 
 # -----------------------------------------------------------------------------
-# Model FLOPs utilisation against the running device's real peak
+# The device: which one to run on, and its real peak for model FLOPs utilisation (MFU)
 
 # Dense bf16 tensor-core peaks from the vendors' data sheets, FLOP/s (no sparsity).
 GPU_BF16_PEAK_FLOPS = {
