@@ -2,7 +2,8 @@
 GPT-1 (Radford et al. 2018, "Improving Language Understanding by Generative Pre-Training"), by hand.
 
 Read top to bottom: config and presets, attention (fast path and the reference math), the block, the
-model with its key/value-cache generation, the optimizer set-up, the device and its peak (MFU), and a small safetensors writer.
+model with its key/value-cache generation, the optimizer set-up, the device and its peak (for MFU), and
+a small safetensors writer.
 """
 import json
 import math
