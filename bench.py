@@ -149,7 +149,7 @@ def bench_teacher(args):
     return bench_teacher_generation(latency_s=0.1, concurrencies=(1, 8), n_samples=48)
 
 
-def main():
+def main(argv):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('--preset', default='12M', choices=tuple(gpt.PRESETS))
     for key in ('n_layer', 'n_head', 'n_embd', 'block_size', 'vocab_size'):
@@ -170,7 +170,7 @@ def main():
     p.add_argument('--bpe_vocab', type=int, default=4096)
     p.add_argument('--parts', default='train,sample,data,teacher')
     p.add_argument('--json', action='store_true', help="print one JSON object")
-    args = p.parse_args()
+    args = p.parse_args(argv)
     preset = gpt.PRESETS[args.preset]
     for key in ('n_layer', 'n_head', 'n_embd', 'block_size', 'vocab_size'):
         setattr(args, key, getattr(args, key) or preset[key])
@@ -220,8 +220,4 @@ def main():
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except data.UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(1)
+    data.run_command(main, sys.argv[1:])

@@ -1444,15 +1444,29 @@ def print_data_stats(info, log=print):
     log(f"top keywords    {', '.join(s['top_keywords'])}")
 
 
+def run_command(main, argv):
+    """How every Text2GPT1 script ends: a UserError is one line on stderr (exit 1), Ctrl-C or Ctrl-D is
+    'interrupted' (exit 130), never a traceback. Long steps save their work before this point."""
+    try:
+        main(argv)
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(1)
+    except (KeyboardInterrupt, EOFError):
+        print("\ninterrupted", file=sys.stderr)
+        sys.exit(130)
+
+
+def main(argv):
+    """python data.py CONFIG [--key=value ...]: the data steps alone, into out_dir/data (or dataset_dir)."""
+    import train  # the config loader lives in train.py; imported here so data.py stays importable alone
+    cfg = train.load_config(argv)
+    out_dir = cfg.get("dataset_dir") or os.path.join(cfg.get("out_dir") or "out", "data")
+    print_data_stats(prepare_data(cfg, out_dir))
+
+
 if __name__ == "__main__":
     # Run as a script this file is __main__, while train.py and teacher.py import it as `data` and raise
     # data.UserError: use that module throughout, or their errors would escape as tracebacks.
     import data
-    import train  # the config loader lives in train.py; imported here so data.py stays importable alone
-    try:
-        cfg = train.load_config(sys.argv[1:])
-        out_dir = cfg.get("dataset_dir") or os.path.join(cfg.get("out_dir") or "out", "data")
-        data.print_data_stats(data.prepare_data(cfg, out_dir))
-    except data.UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(1)
+    data.run_command(data.main, sys.argv[1:])

@@ -398,11 +398,4 @@ def try_compile(raw_model, batch_size, T, device, ctx, log):
 
 
 if __name__ == '__main__':
-    try:
-        main(sys.argv[1:])
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(1)
-    except (KeyboardInterrupt, EOFError):  # Ctrl-C or Ctrl-D outside the training loop (which saves first)
-        print("\ninterrupted", file=sys.stderr)
-        sys.exit(130)
+    data.run_command(main, sys.argv[1:])  # one-line errors; the training loop saves on Ctrl-C itself

@@ -447,3 +447,15 @@ def test_data_key_follows_the_settings_that_shape_the_data():
     teach = dict(base, generation_method="ollama")
     assert data.data_key(teach) != data.data_key(dict(teach, gen_model="mistral:7b"))
     assert data.data_key(teach) != data.data_key(dict(teach, num_predict=300))
+
+
+@pytest.mark.parametrize("raised,code,line", [(data.UserError("no prompt"), 1, "error: no prompt"),
+                                              (KeyboardInterrupt(), 130, "interrupted"),
+                                              (EOFError(), 130, "interrupted")])
+def test_every_script_ends_a_user_error_or_ctrl_c_in_one_line(raised, code, line, capsys):
+    def main(argv):
+        raise raised
+    with pytest.raises(SystemExit) as e:
+        data.run_command(main, [])
+    assert e.value.code == code
+    assert capsys.readouterr().err.strip() == line
