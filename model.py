@@ -7,7 +7,6 @@ a small safetensors writer.
 """
 import json
 import math
-import os
 import struct
 import time
 from dataclasses import dataclass
@@ -319,7 +318,8 @@ def device_peak_flops(device_type, dtype, configured=0.0):
 _ST_DTYPES = {torch.float32: 'F32', torch.float16: 'F16', torch.bfloat16: 'BF16', torch.int64: 'I64'}
 
 
-def save_safetensors(state_dict, path, metadata=None):
+def save_safetensors(state_dict, f, metadata=None):
+    """Write the tensors to the open binary file f (train.py passes a temp file that is then renamed)."""
     header, chunks, offset, seen = {}, [], 0, set()
     for name, t in state_dict.items():
         if t.data_ptr() in seen:  # tied weights are stored once, as safetensors requires
@@ -333,13 +333,10 @@ def save_safetensors(state_dict, path, metadata=None):
         header['__metadata__'] = {k: str(v) for k, v in metadata.items()}
     head = json.dumps(header, separators=(',', ':')).encode()
     head += b' ' * (-len(head) % 8)  # keep the data 8-byte aligned
-    tmp = path + '.tmp'
-    with open(tmp, 'wb') as f:
-        f.write(struct.pack('<Q', len(head)))
-        f.write(head)
-        for raw in chunks:
-            f.write(raw)
-    os.replace(tmp, path)
+    f.write(struct.pack('<Q', len(head)))
+    f.write(head)
+    for raw in chunks:
+        f.write(raw)
 
 
 def load_safetensors(path):

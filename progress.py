@@ -3,9 +3,10 @@ What train.py shows and records while it runs: the live progress line, out_dir/m
 out_dir/loss.svg (drawn by hand, so no plotting package is needed).
 """
 import json
-import os
 import sys
 import time
+
+from data import write_atomic
 
 
 def format_duration(seconds):
@@ -104,7 +105,4 @@ def write_loss_svg(metrics_path, svg_path, width=640, height=360):
              polyline(train, '#1f77b4'), polyline(val, '#d62728'),
              f'<text x="{width - pad - 90}" y="{pad}" fill="#1f77b4">train loss</text>',
              f'<text x="{width - pad - 90}" y="{pad + 16}" fill="#d62728">val loss</text>', '</svg>']
-    tmp = svg_path + '.tmp'
-    with open(tmp, 'w') as f:
-        f.write('\n'.join(parts))
-    os.replace(tmp, svg_path)
+    write_atomic(svg_path, '\n'.join(parts))

@@ -326,8 +326,8 @@ def main(argv):
                 if split_losses['val'] < best_val:
                     best_val, best_iter, stale_evals = split_losses['val'], iter_num, 0
                     if master:  # model.safetensors always holds the best weights so far
-                        gpt.save_safetensors(raw_model.state_dict(), os.path.join(out, 'model.safetensors'),
-                                             {'iter': iter_num, 'val_loss': best_val})
+                        data.write_atomic(os.path.join(out, 'model.safetensors'), lambda f: gpt.save_safetensors(
+                            raw_model.state_dict(), f, {'iter': iter_num, 'val_loss': best_val}))
                 else:
                     stale_evals += 1
                 if master:

@@ -156,7 +156,8 @@ def test_gpt1_preset_is_the_papers_shape():
 def test_safetensors_round_trip_in_the_standard_layout(tmp_path):
     m = tiny()
     path = str(tmp_path / 'model.safetensors')
-    gpt.save_safetensors(m.state_dict(), path, {'iter': 3})
+    with open(path, 'wb') as f:
+        gpt.save_safetensors(m.state_dict(), f, {'iter': 3})
     with open(path, 'rb') as f:  # read the layout the way other tools do
         n = struct.unpack('<Q', f.read(8))[0]
         header = json.loads(f.read(n))
