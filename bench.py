@@ -24,7 +24,11 @@ import torch
 
 import data
 import model as gpt
+import settings
 import train
+from common import run_command
+from templates import generate_template_samples
+from tokenizer import estimate_tokens, train_bpe
 
 
 def peak_memory_mb(device):
@@ -36,7 +40,7 @@ def peak_memory_mb(device):
 def bench_train(args, dtype_name, compile_model):
     """Median training tokens/s and MFU over args.steps steps, after args.warmup steps."""
     torch.manual_seed(0)
-    cfg = dict(train.DEFAULTS, batch_size=args.batch_size, gradient_accumulation_steps=1, grad_clip=1.0)
+    cfg = dict(settings.DEFAULTS, batch_size=args.batch_size, gradient_accumulation_steps=1, grad_clip=1.0)
     conf = gpt.GPTConfig(vocab_size=args.vocab_size, block_size=args.block_size, n_layer=args.n_layer,
                          n_head=args.n_head, n_embd=args.n_embd, dropout=args.dropout)
     raw = gpt.GPT(conf).to(args.device)
@@ -76,12 +80,12 @@ def bench_loss_match(args, dtype_name):
     """Train args.loss_check steps on template recipes in dtype_name and in float32 from the same start
     and the same batches; report both final losses (mean of the last 10 steps) and how far apart they are."""
     import tempfile
-    docs = data.generate_template_samples('cooking recipes', 'cooking', 300_000, seed=1)
-    enc = data.train_bpe(docs, args.vocab_size)
+    docs = generate_template_samples('cooking recipes', 'cooking', 300_000, seed=1)
+    enc = train_bpe(docs, args.vocab_size)
     losses = {}
     with tempfile.TemporaryDirectory() as folder:
         data.write_dataset(docs, enc, folder)
-        cfg = dict(train.DEFAULTS, batch_size=args.batch_size, gradient_accumulation_steps=1, learning_rate=1e-3,
+        cfg = dict(settings.DEFAULTS, batch_size=args.batch_size, gradient_accumulation_steps=1, learning_rate=1e-3,
                    min_lr=1e-4, warmup_iters=20, max_iters=args.loss_check)
         for name in (dtype_name, 'float32'):
             torch.manual_seed(0)
@@ -125,18 +129,18 @@ def bench_data(args):
     out = {}
     for domain in ('cooking', 'poetry', 'technical', 'general'):
         t0 = time.perf_counter()
-        docs = data.generate_template_samples(f'a GPT for {domain}', domain, 200_000, seed=1)
+        docs = generate_template_samples(f'a GPT for {domain}', domain, 200_000, seed=1)
         secs = time.perf_counter() - t0
-        out[f'template_{domain}_tokens_per_s'] = round(sum(map(data.estimate_tokens, docs)) / secs)
+        out[f'template_{domain}_tokens_per_s'] = round(sum(map(estimate_tokens, docs)) / secs)
     text, docs, seed = 0, [], 0
     while text < args.bpe_mb * 1e6:  # a mixed corpus of the requested size
         seed += 1
         for domain in ('cooking', 'poetry', 'technical', 'general'):
-            batch = data.generate_template_samples('', domain, 100_000, seed=seed)
+            batch = generate_template_samples('', domain, 100_000, seed=seed)
             docs += batch
             text += sum(len(d.encode()) for d in batch)
     t0 = time.perf_counter()
-    enc = data.train_bpe(docs, args.bpe_vocab)
+    enc = train_bpe(docs, args.bpe_vocab)
     out['bpe_train_s'] = round(time.perf_counter() - t0, 2)
     out['bpe_corpus_mb'] = round(text / 1e6, 2)
     out['bpe_vocab'] = enc.n_vocab
@@ -156,8 +160,8 @@ def main(argv):
         p.add_argument(f'--{key}', type=int, default=0, help="0 = the preset's")
     p.add_argument('--batch_size', type=int, default=8)
     p.add_argument('--dropout', type=float, default=0.0, help="training dropout (0.1 is GPT-1's)")
-    p.add_argument('--device', default='auto', choices=train.CHOICES['device'])
-    p.add_argument('--dtype', default='auto', choices=train.CHOICES['dtype'])
+    p.add_argument('--device', default='auto', choices=settings.CHOICES['device'])
+    p.add_argument('--dtype', default='auto', choices=settings.CHOICES['dtype'])
     p.add_argument('--compile', action='store_true', help="torch.compile the training model")
     p.add_argument('--threads', type=int, default=0, help="CPU threads, 0 = torch's default (2 mimics a 2-core machine)")
     p.add_argument('--compare_dtypes', action='store_true', help="also time float32 (the nanoGPT-on-CPU setting)")
@@ -176,7 +180,7 @@ def main(argv):
         setattr(args, key, getattr(args, key) or preset[key])
     if args.threads:
         torch.set_num_threads(args.threads)
-    cfg = dict(train.DEFAULTS, device=args.device, dtype=args.dtype)
+    cfg = dict(settings.DEFAULTS, device=args.device, dtype=args.dtype)
     args.device, dtype_name = train.pick_device_and_dtype(cfg)
     parts = args.parts.split(',')
     result = {'machine': {'device': torch.cuda.get_device_name() if args.device == 'cuda' else platform.processor() or platform.machine(),
@@ -220,4 +224,4 @@ def main(argv):
 
 
 if __name__ == '__main__':
-    data.run_command(main, sys.argv[1:])
+    run_command(main, sys.argv[1:])

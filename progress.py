@@ -6,7 +6,7 @@ import json
 import sys
 import time
 
-from data import write_atomic
+from common import write_atomic
 
 
 def format_duration(seconds):

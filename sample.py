@@ -14,9 +14,9 @@ import sys
 
 import torch
 
-import data
 import model as gpt
-from data import UserError
+from common import UserError, run_command
+from tokenizer import load_tokenizer
 
 
 def load_model(out_dir, device, weights='best'):
@@ -48,7 +48,7 @@ def load_model(out_dir, device, weights='best'):
                         f"retrain, or try --weights={'latest' if weights == 'best' else 'best'}") from None
     if [k for k in missing if k != 'lm_head.weight'] or unexpected:  # the head is tied to wte, stored once
         raise UserError(f"{source} does not match config.json (missing {missing[:3]}, unexpected {unexpected[:3]})")
-    enc = data.load_tokenizer(os.path.join(out_dir, 'tokenizer.json'))
+    enc = load_tokenizer(os.path.join(out_dir, 'tokenizer.json'))
     return model.to(device).eval(), enc
 
 
@@ -136,4 +136,4 @@ def main(argv):
 
 
 if __name__ == '__main__':
-    data.run_command(main, sys.argv[1:])
+    run_command(main, sys.argv[1:])

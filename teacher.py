@@ -19,8 +19,9 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 import requests
 
-from data import UserError, estimate_tokens
+from common import UserError
 from progress import format_duration
+from tokenizer import estimate_tokens
 
 # -----------------------------------------------------------------------------
 # knobs (tests monkeypatch the retry ones to keep failure cases fast)

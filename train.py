@@ -6,7 +6,7 @@ Train a GPT-1 from one sentence, or on a prepared dataset folder.
     python train.py --dataset_dir=my_data --max_iters=500
     torchrun --standalone --nproc_per_node=2 train.py configs/cooking_small.py
 
-Settings: the defaults below, then a config file (plain assignments), then --key=value flags.
+Settings: the defaults in settings.py, then a config file (plain assignments), then --key=value flags.
 """
 import contextlib
 import json
@@ -15,7 +15,10 @@ import os
 import shutil
 import sys
 import time
+from types import SimpleNamespace
 
+import numpy as np
+import tiktoken
 import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel as DDP
@@ -23,101 +26,14 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 import data
 import model as gpt
 import sample
-from configurator import apply_overrides, ask_interactively
-from data import UserError
+from common import UserError, run_command, write_atomic
 from progress import Progress, write_loss_svg
+from settings import ask_interactively, load_config
+from tokenizer import load_tokenizer
 
 # -----------------------------------------------------------------------------
-# Defaults. Every knob is here; configs/ and --key=value override them.
-# I/O
-out_dir = ''  # '' = models/<domain>_<size>_<YYYYmmdd_HHMMSS>
-dataset_dir = ''  # a prepared folder (train.bin, val.bin, meta.json, tokenizer.json): skips the data steps
-init_from = 'scratch'  # 'scratch' or 'resume' (continue exactly from out_dir/ckpt.pt)
-# what to build (data.py)
-prompt = ''  # the one sentence describing the model
-size = '12M'  # model preset: '12M', '33M' or '117M' (model.PRESETS)
-generation_method = 'template'  # 'template' (offline), 'ollama' or 'openai' (teacher.py)
-initial_tokens = 0  # tokens to generate; 0 = the size's default (data.SIZE_TOKEN_TARGETS)
-final_tokens = 0  # tokens kept after refinement; 0 = the size's default
-tokenizer = 'bpe'  # 'bpe' (trained on the run's data) or 'gpt2' (tiktoken, 50,257 tokens)
-val_fraction = 0.1  # share of documents held out for validation
-# teacher models (teacher.py)
-teacher_url = ''  # '' = OLLAMA_HOST or http://localhost:11434
-gen_model = 'llama3.1:8b'  # writes the samples
-judge_model = 'qwen2.5:7b'  # scores them; '' = heuristic scores only
-api_key_env = ''  # NAME of the environment variable holding an API key (the key is never logged)
-gen_temperature = 0.8
-gen_top_p = 0.9
-num_predict = 150  # max tokens per teacher reply
-concurrency = 4  # teacher requests in flight
-fallback = 'template'  # server down: 'template' (warn and go on) or 'none' (stop)
-teacher_device = 'cpu'  # where the teacher runs: picks timeouts, 'cpu' (5/300/60 s) or 'gpu' (5/30/10 s)
-connect_timeout_s = 0.0  # 0 = teacher_device's
-generate_timeout_s = 0.0
-judge_timeout_s = 0.0
-# model (0 = the size preset's value)
-n_layer = 0
-n_head = 0
-n_embd = 0
-block_size = 0
-vocab_size = 0  # BPE vocabulary to train; the model uses the tokenizer's real size
-dropout = 0.1
-bias = True
-norm_first = False  # False = GPT-1 post-LayerNorm, True = GPT-2 pre-LayerNorm
-# optimisation: AdamW with the original product's settings
-batch_size = 16
-gradient_accumulation_steps = 1  # effective batch = batch_size * this * number of processes
-max_iters = 2000
-epochs = 0.0  # > 0 replaces max_iters: passes over the training tokens
-learning_rate = 3e-4
-min_lr = 3e-5  # cosine decays to this
-warmup_iters = 100
-lr_decay_iters = 0  # 0 = max_iters
-weight_decay = 0.01
-beta1 = 0.9
-beta2 = 0.999
-eps = 1e-8
-grad_clip = 1.0  # 0 = off
-# evaluation and logging
-eval_interval = 250
-eval_iters = 20
-log_interval = 10
-patience = 0  # stop after this many evaluations without a better val loss; 0 = off
-# system
-seed = 1337
-device = 'auto'  # 'auto' = cuda, then mps, then cpu
-dtype = 'auto'  # 'auto', 'float32', 'bfloat16' or 'float16'
-compile = 'auto'  # 'auto' = on for CUDA; True / False to force
-cpu_peak_flops = 0.0  # MFU denominator on CPU; 0 = measure once
-# -----------------------------------------------------------------------------
-DEFAULTS = {k: v for k, v in globals().items() if not k.startswith('_') and isinstance(v, (int, float, bool, str))}
-CHOICES = {'init_from': ('scratch', 'resume'), 'size': tuple(gpt.PRESETS), 'tokenizer': ('bpe', 'gpt2'),
-           'generation_method': ('template', 'ollama', 'openai'), 'fallback': ('template', 'none'),
-           'teacher_device': ('cpu', 'gpu'), 'device': ('auto', 'cpu', 'cuda', 'mps'),
-           'dtype': ('auto', 'float32', 'bfloat16', 'float16'), 'compile': ('auto', True, False)}
-# (lowest, highest) allowed; None = no bound. Shapes may be 0, meaning the size preset's value.
-LIMITS = {**{k: (1, None) for k in ('batch_size', 'gradient_accumulation_steps', 'max_iters', 'eval_interval',
-                                    'eval_iters', 'log_interval', 'concurrency', 'num_predict')},
-          **{k: (0, None) for k in ('n_layer', 'n_head', 'n_embd', 'block_size', 'vocab_size', 'initial_tokens',
-                                    'final_tokens', 'epochs', 'learning_rate', 'min_lr', 'warmup_iters', 'lr_decay_iters',
-                                    'weight_decay', 'eps', 'grad_clip', 'patience', 'gen_temperature', 'cpu_peak_flops',
-                                    'connect_timeout_s', 'generate_timeout_s', 'judge_timeout_s')},
-          'dropout': (0.0, 0.9), 'val_fraction': (0.01, 0.5), 'beta1': (0.0, 0.9999), 'beta2': (0.0, 0.9999),
-          'gen_top_p': (0.01, 1.0)}
+# the settings that shape the model; config.json and ckpt.pt keep them as model_args
 MODEL_KEYS = ('n_layer', 'n_head', 'n_embd', 'block_size', 'vocab_size', 'dropout', 'bias', 'norm_first')
-
-
-def load_config(argv):
-    """The settings as a dict: defaults, config files and flags (configurator.py), then the size preset."""
-    cfg = apply_overrides(DEFAULTS, CHOICES, LIMITS, argv)
-    for key in ('n_layer', 'n_head', 'n_embd', 'block_size', 'vocab_size'):
-        if cfg[key] == 0:
-            cfg[key] = gpt.PRESETS[cfg['size']][key]
-    if cfg['n_embd'] % cfg['n_head']:
-        raise UserError(f"n_embd {cfg['n_embd']} must be a multiple of n_head {cfg['n_head']} (each head gets n_embd/n_head)")
-    if cfg['tokenizer'] == 'gpt2':
-        cfg['vocab_size'] = 50257
-    return cfg
 
 
 def get_lr(it, cfg):
@@ -149,9 +65,24 @@ def pick_device_and_dtype(cfg):
     return dev, dt
 
 
+def try_compile(raw_model, batch_size, T, device, ctx, log):
+    """torch.compile, kept only if a first forward and backward (at the training shape) work here."""
+    try:
+        compiled = torch.compile(raw_model)
+        x = torch.zeros((batch_size, T), dtype=torch.long, device=device)
+        with ctx:
+            compiled(x, x)[1].backward()
+        raw_model.zero_grad(set_to_none=True)
+        return compiled
+    except Exception as e:  # no compiler tool-chain, unsupported device, ...
+        log(f"warning: torch.compile unavailable ({type(e).__name__}: {str(e).splitlines()[0][:120]}); running eagerly")
+        raw_model.zero_grad(set_to_none=True)
+        return raw_model
+
+
 def save_checkpoint(path, state):
-    """Temp file, then rename (data.write_atomic): a crash mid-save leaves the previous checkpoint whole."""
-    data.write_atomic(path, lambda f: torch.save(state, f))
+    """Temp file, then rename (write_atomic): a crash mid-save leaves the previous checkpoint whole."""
+    write_atomic(path, lambda f: torch.save(state, f))
 
 
 def training_step(model, optimizer, scaler, get_batch, cfg, ctx, lr):
@@ -206,11 +137,9 @@ def estimate_loss(model, get_batch, eval_iters, ctx, seed):
     return out
 
 
-def main(argv):
-    if not argv and sys.stdin.isatty():
-        argv = ask_interactively(tuple(gpt.PRESETS))
-    cfg = load_config(argv)
-    # distributed set-up: torchrun sets RANK; rank 0 prepares data, logs and saves
+def set_up(cfg):
+    """Where this process runs: torchrun's rank (rank 0 prepares data, logs and saves), device and dtype,
+    the seed, and the output folder every rank writes to."""
     ddp = int(os.environ.get('RANK', -1)) != -1
     dev, dt = pick_device_and_dtype(cfg)
     rank, local_rank, world = 0, 0, 1
@@ -224,8 +153,6 @@ def main(argv):
     if dev == 'cpu' and dt == 'bfloat16' and not gpt.cpu_has_bf16_units():
         log("warning: this CPU has no bf16 matrix units (AMX / AVX512-BF16); bf16 will be far slower than float32")
     torch.manual_seed(cfg['seed'] + rank)
-    device = f'cuda:{local_rank}' if dev == 'cuda' else dev
-    # ---- data: the sentence-to-dataset pipeline, or a prepared folder
     if not cfg['dataset_dir'] and not cfg['prompt'].strip():
         raise UserError("no prompt: pass --prompt=\"A GPT that writes ...\", a config from configs/, or --dataset_dir")
     if not cfg['out_dir']:
@@ -236,76 +163,100 @@ def main(argv):
             shared = [cfg['out_dir']]
             dist.broadcast_object_list(shared, src=0)
             cfg['out_dir'] = shared[0]
+    os.makedirs(cfg['out_dir'], exist_ok=True)
+    return SimpleNamespace(ddp=ddp, rank=rank, local_rank=local_rank, world=world, master=master, log=log,
+                           dev=dev, dtype=dt, device=f'cuda:{local_rank}' if dev == 'cuda' else dev)
+
+
+def prepare_dataset(cfg, run):
+    """The data steps into out_dir (rank 0 runs them), or the prepared dataset_dir.
+    Returns (dataset_dir, meta, tokenizer, what the data steps reported)."""
     out = cfg['out_dir']
-    os.makedirs(out, exist_ok=True)
-    t_start = time.time()
     if cfg['dataset_dir']:
         dataset_dir, data_info = cfg['dataset_dir'], {}
     else:
         dataset_dir = out
         try:
-            data_info = data.prepare_data(cfg, out, log=log) if master else {}
+            data_info = data.prepare_data(cfg, out, log=run.log) if run.master else {}
         except KeyboardInterrupt:  # teacher samples are already on disk: say how to pick them up
             raise UserError(f"interrupted in the data step; what was made so far is in {out}/. To go on from "
                             f"there, run the same command with --out_dir={out}") from None
-    if ddp:
+    if run.ddp:
         dist.barrier()
     meta = data.load_meta(dataset_dir)
-    enc = data.load_tokenizer(os.path.join(dataset_dir, 'tokenizer.json'))
-    if master and os.path.abspath(dataset_dir) != os.path.abspath(out):  # the output folder stands alone
+    enc = load_tokenizer(os.path.join(dataset_dir, 'tokenizer.json'))
+    if run.master and os.path.abspath(dataset_dir) != os.path.abspath(out):  # the output folder stands alone
         shutil.copyfile(os.path.join(dataset_dir, 'tokenizer.json'), os.path.join(out, 'tokenizer.json'))
-    # ---- model
-    model_args = {k: cfg[k] for k in MODEL_KEYS}
-    model_args['vocab_size'] = meta['vocab_size']
-    T = model_args['block_size']
     for split in ('train', 'val'):
-        if len(data.open_tokens(dataset_dir, split)) <= T:
+        if len(data.open_tokens(dataset_dir, split)) <= cfg['block_size']:
             raise UserError(f"the {split} split has {meta[split + '_tokens']} tokens, fewer than one window of "
-                            f"block_size+1 = {T + 1}; raise final_tokens (or lower block_size)")
-    ckpt_path = os.path.join(out, 'ckpt.pt')
+                            f"block_size+1 = {cfg['block_size'] + 1}; raise final_tokens (or lower block_size)")
+    return dataset_dir, meta, enc, data_info
+
+
+def build_model(cfg, run, vocab_size):
+    """The GPT and its AdamW, new or restored from out_dir/ckpt.pt. Returns (model, optimizer, model_args,
+    the checkpoint or None): the caller restores the loop position and RNG states from it."""
+    model_args = dict({k: cfg[k] for k in MODEL_KEYS}, vocab_size=vocab_size)
+    ckpt_path = os.path.join(cfg['out_dir'], 'ckpt.pt')
     ckpt = None
     if cfg['init_from'] == 'resume':
         if not os.path.exists(ckpt_path):
             raise UserError(f"init_from='resume' but {ckpt_path} does not exist; use init_from='scratch'")
         try:
-            ckpt = torch.load(ckpt_path, map_location=device, weights_only=True)
+            ckpt = torch.load(ckpt_path, map_location=run.device, weights_only=True)
         except Exception as e:
             raise UserError(f"{ckpt_path} is damaged ({type(e).__name__}); delete it and use init_from='scratch' "
                             f"(model.safetensors, if there, still holds the best weights for sample.py)") from None
         model_args = ckpt['model_args']
-    raw_model = gpt.GPT(gpt.GPTConfig(**model_args)).to(device)
+    raw_model = gpt.GPT(gpt.GPTConfig(**model_args)).to(run.device)
     n = raw_model.num_params()
-    log(f"model: {f'{n / 1e6:.1f}M' if n >= 1e6 else f'{n:,}'} parameters ({model_args['n_layer']} layers, "
-        f"{model_args['n_embd']} wide, {model_args['n_head']} heads, context {T}, vocab {model_args['vocab_size']})")
+    run.log(f"model: {f'{n / 1e6:.1f}M' if n >= 1e6 else f'{n:,}'} parameters ({model_args['n_layer']} layers, "
+            f"{model_args['n_embd']} wide, {model_args['n_head']} heads, context {cfg['block_size']}, "
+            f"vocab {model_args['vocab_size']})")
     optimizer = raw_model.configure_optimizer(cfg['weight_decay'], cfg['learning_rate'], (cfg['beta1'], cfg['beta2']),
-                                              cfg['eps'], dev)
-    batch_gen = torch.Generator().manual_seed(cfg['seed'] + rank)
-    iter_num, best_val, best_iter, stale_evals = 0, float('inf'), 0, 0
+                                              cfg['eps'], run.dev)
     if ckpt is not None:
         raw_model.load_state_dict(ckpt['model'])
         optimizer.load_state_dict(ckpt['optimizer'])
+    return raw_model, optimizer, model_args, ckpt
+
+
+def main(argv):
+    if not argv and sys.stdin.isatty():
+        argv = ask_interactively(tuple(gpt.PRESETS))
+    cfg = load_config(argv)
+    run = set_up(cfg)
+    log, master, out, T = run.log, run.master, cfg['out_dir'], cfg['block_size']
+    t_start = time.time()
+    dataset_dir, meta, enc, data_info = prepare_dataset(cfg, run)
+    raw_model, optimizer, model_args, ckpt = build_model(cfg, run, meta['vocab_size'])
+    batch_gen = torch.Generator().manual_seed(cfg['seed'] + run.rank)
+    iter_num, best_val, best_iter, stale_evals = 0, float('inf'), 0, 0
+    ckpt_path = os.path.join(out, 'ckpt.pt')
+    if ckpt is not None:
         iter_num, best_val, best_iter, stale_evals = ckpt['iter_num'], ckpt['best_val_loss'], ckpt['best_iter'], ckpt['stale_evals']
         batch_gen.set_state(ckpt['rng']['batch'])
         torch.set_rng_state(ckpt['rng']['torch'])
         log(f"resuming from {ckpt_path} at iteration {iter_num}")
-    ptdtype = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}[dt]
-    ctx = contextlib.nullcontext() if dt == 'float32' else torch.autocast(device_type=dev, dtype=ptdtype)
-    scaler = torch.amp.GradScaler(dev, enabled=(dt == 'float16'))
+    ptdtype = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}[run.dtype]
+    ctx = contextlib.nullcontext() if run.dtype == 'float32' else torch.autocast(device_type=run.dev, dtype=ptdtype)
+    scaler = torch.amp.GradScaler(run.dev, enabled=(run.dtype == 'float16'))
     model = raw_model
-    if cfg['compile'] is True or (cfg['compile'] == 'auto' and dev == 'cuda'):
-        model = try_compile(raw_model, cfg['batch_size'], T, device, ctx, log)
-    if ddp:
-        model = DDP(model, device_ids=[local_rank] if dev == 'cuda' else None)
-    get_batch = make_batch_fn(dataset_dir, T, cfg['batch_size'], device, batch_gen)
-    tokens_per_iter = cfg['batch_size'] * T * cfg['gradient_accumulation_steps'] * world
+    if cfg['compile'] is True or (cfg['compile'] == 'auto' and run.dev == 'cuda'):
+        model = try_compile(raw_model, cfg['batch_size'], T, run.device, ctx, log)
+    if run.ddp:
+        model = DDP(model, device_ids=[run.local_rank] if run.dev == 'cuda' else None)
+    get_batch = make_batch_fn(dataset_dir, T, cfg['batch_size'], run.device, batch_gen)
+    tokens_per_iter = cfg['batch_size'] * T * cfg['gradient_accumulation_steps'] * run.world
     if cfg['epochs'] > 0:
         cfg['max_iters'] = max(1, math.ceil(cfg['epochs'] * meta['train_tokens'] / tokens_per_iter))
     max_iters = cfg['max_iters']
-    peak = gpt.device_peak_flops(dev, ptdtype, cfg['cpu_peak_flops']) * world
+    peak = gpt.device_peak_flops(run.dev, ptdtype, cfg['cpu_peak_flops']) * run.world
     flops_per_token = raw_model.flops_per_token()
     if master:
-        data.write_atomic(os.path.join(out, 'config.json'), json.dumps({'model_args': model_args, 'config': cfg}, indent=2))
-    log(f"training on {dev} ({dt}), {world} process(es), {tokens_per_iter:,} tokens per iteration, "
+        write_atomic(os.path.join(out, 'config.json'), json.dumps({'model_args': model_args, 'config': cfg}, indent=2))
+    log(f"training on {run.dev} ({run.dtype}), {run.world} process(es), {tokens_per_iter:,} tokens per iteration, "
         f"{max_iters} iterations = {max_iters * tokens_per_iter / meta['train_tokens']:.2f} epochs")
 
     def checkpoint():
@@ -326,7 +277,7 @@ def main(argv):
                 if split_losses['val'] < best_val:
                     best_val, best_iter, stale_evals = split_losses['val'], iter_num, 0
                     if master:  # model.safetensors always holds the best weights so far
-                        data.write_atomic(os.path.join(out, 'model.safetensors'), lambda f: gpt.save_safetensors(
+                        write_atomic(os.path.join(out, 'model.safetensors'), lambda f: gpt.save_safetensors(
                             raw_model.state_dict(), f, {'iter': iter_num, 'val_loss': best_val}))
                 else:
                     stale_evals += 1
@@ -359,43 +310,32 @@ def main(argv):
         log(f"\ninterrupted at iteration {iter_num}; saved {ckpt_path}. Continue with --init_from=resume")
         sys.exit(130)
     progress.close()
-    train_s = time.time() - t_train
     log(stop_reason)
-    if ddp:
+    if run.ddp:
         dist.destroy_process_group()
-    if not master:
-        return
-    # ---- after training: best weights, the product's check, and one folder holding everything
+    if master:
+        training = {'iterations': iter_num, 'tokens_seen': iter_num * tokens_per_iter,
+                    'seconds': round(time.time() - t_train, 1), 'final_train_loss': last_loss, 'best_val_loss': best_val,
+                    'best_iter': best_iter, 'stop_reason': stop_reason, 'device': run.dev, 'dtype': run.dtype}
+        finish(raw_model, enc, cfg, run, data_info, training, t_start)
+
+
+def finish(raw_model, enc, cfg, run, data_info, training, t_start):
+    """After training: the best weights, the original product's test generations, and
+    generation_info.json, so the output folder holds everything about the run."""
+    out = cfg['out_dir']
     raw_model.load_state_dict(gpt.load_safetensors(os.path.join(out, 'model.safetensors')), strict=False)
-    samples = sample.post_training_samples(raw_model, enc, device, cfg['seed'])
+    samples = sample.post_training_samples(raw_model, enc, run.device, cfg['seed'])
     for s in samples:
-        log(f"--- sample from {s['prompt']!r}:\n{s['text']}")
+        run.log(f"--- sample from {s['prompt']!r}:\n{s['text']}")
     info = dict(data_info, prompt=cfg['prompt'], size=cfg['size'], seed=cfg['seed'], parameters=raw_model.num_params(),
-                training={'iterations': iter_num, 'tokens_seen': iter_num * tokens_per_iter, 'seconds': round(train_s, 1),
-                          'final_train_loss': last_loss, 'best_val_loss': best_val, 'best_iter': best_iter,
-                          'stop_reason': stop_reason, 'device': dev, 'dtype': dt},
-                total_seconds=round(time.time() - t_start, 1), test_generations=samples,
+                training=training, total_seconds=round(time.time() - t_start, 1), test_generations=samples,
                 versions={'python': sys.version.split()[0], 'torch': torch.__version__,
-                          'numpy': data.np.__version__, 'tiktoken': data.tiktoken.__version__})
-    data.write_atomic(os.path.join(out, 'generation_info.json'), json.dumps(info, indent=2))
-    log(f"\ndone in {info['total_seconds']:.0f}s. Everything is in {out}/ (ckpt.pt, model.safetensors, config.json, "
-        f"tokenizer.json, metrics.jsonl, loss.svg, generation_info.json).\nNext: python sample.py --out_dir={out}")
-
-
-def try_compile(raw_model, batch_size, T, device, ctx, log):
-    """torch.compile, kept only if a first forward and backward (at the training shape) work here."""
-    try:
-        compiled = torch.compile(raw_model)
-        x = torch.zeros((batch_size, T), dtype=torch.long, device=device)
-        with ctx:
-            compiled(x, x)[1].backward()
-        raw_model.zero_grad(set_to_none=True)
-        return compiled
-    except Exception as e:  # no compiler tool-chain, unsupported device, ...
-        log(f"warning: torch.compile unavailable ({type(e).__name__}: {str(e).splitlines()[0][:120]}); running eagerly")
-        raw_model.zero_grad(set_to_none=True)
-        return raw_model
+                          'numpy': np.__version__, 'tiktoken': tiktoken.__version__})
+    write_atomic(os.path.join(out, 'generation_info.json'), json.dumps(info, indent=2))
+    run.log(f"\ndone in {info['total_seconds']:.0f}s. Everything is in {out}/ (ckpt.pt, model.safetensors, config.json, "
+            f"tokenizer.json, metrics.jsonl, loss.svg, generation_info.json).\nNext: python sample.py --out_dir={out}")
 
 
 if __name__ == '__main__':
-    data.run_command(main, sys.argv[1:])  # one-line errors; the training loop saves on Ctrl-C itself
+    run_command(main, sys.argv[1:])  # one-line errors; the training loop saves on Ctrl-C itself

@@ -19,15 +19,20 @@ def pytest_configure(config):
 
 import pytest  # noqa: E402
 
+# one prompt per template domain, for the data and template tests
+PROMPTS = {"cooking": "A fun GPT that generates cooking recipes", "poetry": "Short poems about the ocean",
+           "technical": "How-to guides for Linux and Python", "general": "Bedtime stories for kids"}
+
 TINY_MODEL_FLAGS = ['--n_layer=2', '--n_head=2', '--n_embd=32', '--block_size=32', '--batch_size=4',
                     '--dropout=0.0', '--eval_iters=2', '--log_interval=5', '--warmup_iters=2', '--learning_rate=3e-3']
 
 
 def make_tiny_dataset(folder, n_docs=300):
     import data
+    from tokenizer import train_bpe
     docs = [f"Recipe {i}: mix {i % 7} eggs with {i % 5} cups of flour. Bake for {10 + i % 30} minutes."
             for i in range(n_docs)]
-    enc = data.train_bpe(docs, 300)
+    enc = train_bpe(docs, 300)
     data.write_dataset(docs, enc, str(folder))
     return str(folder)
 

@@ -173,7 +173,7 @@ def bench_teacher_generation(latency_s=0.1, concurrencies=(1, 8), n_samples=48):
     elapsed_s, samples_per_s, tokens_per_s}], "speedup"} where speedup = last / first samples_per_s."""
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     import teacher
-    from data import estimate_tokens
+    from tokenizer import estimate_tokens
     server = start_fake_teacher(latency_s=latency_s)
     runs = []
     try:

@@ -10,6 +10,7 @@ import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
 import model as gpt
+import settings
 import train
 from conftest import ROOT, TINY_MODEL_FLAGS
 
@@ -23,7 +24,7 @@ def small_model(**overrides):
 
 
 def test_auto_settings_pick_cuda_with_bf16_or_fp16():
-    dev, dt = train.pick_device_and_dtype(train.load_config([]))
+    dev, dt = train.pick_device_and_dtype(settings.load_config([]))
     assert dev == 'cuda' and dt == ('bfloat16' if torch.cuda.is_bf16_supported() else 'float16')
 
 
@@ -45,7 +46,7 @@ def test_bf16_training_step_learns_one_batch():
     m = small_model()
     opt = m.configure_optimizer(0.0, 3e-3, (0.9, 0.999), 1e-8, 'cuda')
     batch = torch.randint(0, 512, (4, 65), device='cuda')
-    cfg = dict(train.DEFAULTS, gradient_accumulation_steps=2)
+    cfg = dict(settings.DEFAULTS, gradient_accumulation_steps=2)
     scaler = torch.amp.GradScaler('cuda', enabled=False)
     ctx = torch.autocast('cuda', dtype=torch.bfloat16)
     losses = [train.training_step(m, opt, scaler, lambda split: (batch[:, :-1], batch[:, 1:]), cfg, ctx, 3e-3)

@@ -7,8 +7,10 @@ import sys
 import pytest
 
 import data
+import settings
 import teacher
 import train
+from common import UserError
 from fake_teacher import closed_port, start_fake_teacher, stop_fake_teacher
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -30,7 +32,7 @@ def keep_every_reply(monkeypatch):
 
 
 def config(*flags):
-    return train.load_config([f"--prompt={PROMPT}", "--initial_tokens=400", "--final_tokens=300", "--block_size=16",
+    return settings.load_config([f"--prompt={PROMPT}", "--initial_tokens=400", "--final_tokens=300", "--block_size=16",
                               "--vocab_size=300", "--teacher_device=gpu", "--concurrency=2", *flags])
 
 
@@ -71,7 +73,7 @@ def test_server_down_without_fallback_raises_teacher_unreachable(tmp_path):
     url = f"http://127.0.0.1:{closed_port()}"
     with pytest.raises(teacher.TeacherUnreachable) as caught:
         run(config("--generation_method=ollama", f"--teacher_url={url}", "--fallback=none"), tmp_path)
-    assert isinstance(caught.value, data.UserError)
+    assert isinstance(caught.value, UserError)
     message = str(caught.value)
     assert "no teacher server answers at" in message and "127.0.0.1" in message
     assert "generation_method='template'" in message

@@ -10,7 +10,7 @@ import torch
 
 import sample
 from conftest import ROOT
-from data import UserError
+from common import UserError
 
 
 def run_sample(*args):

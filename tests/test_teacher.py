@@ -9,7 +9,7 @@ import time
 import pytest
 
 import teacher
-from data import estimate_tokens
+from tokenizer import estimate_tokens
 from tests.fake_teacher import (DEFAULT_BEHAVIOUR, closed_port, start_fake_teacher, stop_fake_teacher,
                                 teacher_cfg)
 

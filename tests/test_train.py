@@ -9,9 +9,10 @@ import xml.etree.ElementTree as ET
 import pytest
 import torch
 
+import settings
 import train
 from conftest import ROOT, TINY_MODEL_FLAGS
-from data import UserError
+from common import UserError
 
 
 def run_train(dataset, out, *flags):
@@ -24,62 +25,10 @@ def load_ckpt(out):
 
 # ---- settings
 
-def test_config_file_then_flags_override_the_defaults(tmp_path):
-    cfg_file = tmp_path / 'c.py'
-    cfg_file.write_text("batch_size = 3\nlearning_rate = 1e-3\nprompt = 'poems'\n")
-    cfg = train.load_config([str(cfg_file), '--batch_size=5', '--prompt=A GPT for haiku'])
-    assert cfg['batch_size'] == 5 and cfg['learning_rate'] == 1e-3 and cfg['prompt'] == 'A GPT for haiku'
-    assert cfg['weight_decay'] == train.DEFAULTS['weight_decay']
-
-
-def test_size_preset_fills_the_model_shape():
-    cfg = train.load_config(['--size=33M', '--n_layer=4'])
-    assert (cfg['n_layer'], cfg['n_embd'], cfg['block_size']) == (4, 512, 512)
-
-
-def test_an_int_is_accepted_where_a_float_is_expected():
-    assert train.load_config(['--learning_rate=1'])['learning_rate'] == 1.0
-
-
-@pytest.mark.parametrize('flag,words', [('--batch_sise=3', ["unknown setting 'batch_sise'", "batch_size"]),
-                                        ('--batch_size=2.5', ["'batch_size' must be int"]),
-                                        ('--size=5M', ["'size' must be one of"]),
-                                        ('--batch_size', ["needs a value"]),
-                                        ('--batch_size=0', ["'batch_size' must be at least 1, got 0"]),
-                                        ('--max_iters=-5', ["'max_iters' must be at least 1"]),
-                                        ('--dropout=1.5', ["'dropout' must be between 0.0 and 0.9"]),
-                                        ('--learning_rate=-1e-3', ["'learning_rate' must be at least 0"]),
-                                        ('--compile=maybe', ["'compile' must be one of auto, True, False"]),
-                                        ('--n_embd=100', ["n_embd 100 must be a multiple of n_head 6"])])
-def test_bad_settings_fail_with_a_sentence_naming_the_key(flag, words):
-    with pytest.raises(UserError) as e:
-        train.load_config([flag])
-    for w in words:
-        assert w in str(e.value)
-
-
-def test_compile_takes_true_false_or_auto():
-    assert [train.load_config([f'--compile={v}'])['compile'] for v in ('True', 'False', 'auto')] == [True, False, 'auto']
-
-
 def test_a_device_this_machine_lacks_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
     with pytest.raises(UserError, match="device 'cuda' asked for but this machine has none"):
-        train.pick_device_and_dtype(train.load_config(['--device=cuda']))
-
-
-def test_unknown_key_in_a_config_file_names_the_file(tmp_path):
-    cfg_file = tmp_path / 'c.py'
-    cfg_file.write_text("max_iter = 3\n")
-    with pytest.raises(UserError, match=r"c.py: unknown setting 'max_iter'"):
-        train.load_config([str(cfg_file)])
-
-
-def test_a_config_whose_code_fails_is_one_clear_error(tmp_path):
-    cfg_file = tmp_path / 'c.py'
-    cfg_file.write_text("max_iters = 10 // 0\n")
-    with pytest.raises(UserError, match=r"c.py failed to run \(ZeroDivisionError"):
-        train.load_config([str(cfg_file)])
+        train.pick_device_and_dtype(settings.load_config(['--device=cuda']))
 
 
 def test_command_line_error_is_one_line_not_a_traceback():
@@ -98,13 +47,6 @@ def test_dataset_dir_without_token_files_is_a_clear_error(tmp_path):
         train.main([f'--dataset_dir={tmp_path}', f'--out_dir={tmp_path / "out"}'])
 
 
-def test_interactive_mode_asks_for_prompt_size_and_method(monkeypatch):
-    answers = iter(['A GPT that writes haiku', '33M', ''])
-    monkeypatch.setattr('builtins.input', lambda question: next(answers))
-    cfg = train.load_config(train.ask_interactively(tuple(train.gpt.PRESETS)))
-    assert (cfg['prompt'], cfg['size'], cfg['generation_method']) == ('A GPT that writes haiku', '33M', 'template')
-
-
 def test_ctrl_c_in_the_data_step_says_how_to_resume_into_the_same_folder(monkeypatch, tmp_path):
     def interrupted(cfg, out, log):
         raise KeyboardInterrupt
@@ -117,7 +59,7 @@ def test_ctrl_c_in_the_data_step_says_how_to_resume_into_the_same_folder(monkeyp
 # ---- learning-rate schedule
 
 def test_learning_rate_warms_up_then_follows_the_cosine_to_min_lr():
-    cfg = dict(train.DEFAULTS, learning_rate=1.0, min_lr=0.1, warmup_iters=10, max_iters=110, lr_decay_iters=0)
+    cfg = dict(settings.DEFAULTS, learning_rate=1.0, min_lr=0.1, warmup_iters=10, max_iters=110, lr_decay_iters=0)
     assert train.get_lr(0, cfg) == pytest.approx(1 / 11)
     assert train.get_lr(9, cfg) == pytest.approx(10 / 11)
     assert train.get_lr(10, cfg) == pytest.approx(1.0)  # warm-up end: the peak

@@ -1,0 +1,169 @@
+"""
+Every setting of Text2GPT1 with its default, and how a run's settings are read: the defaults below, then a
+config file of plain assignments, then --key=value flags. Every value is checked against the default's
+type, its allowed choices and its range, so a typo, a wrong type or an impossible value stops at once
+with one line. train.py and data.py both read their settings through load_config.
+"""
+import ast
+import difflib
+import os
+
+import model as gpt
+from common import UserError
+from tokenizer import TOKENIZER_KINDS
+
+# -----------------------------------------------------------------------------
+# Defaults. Every knob is here; configs/ and --key=value override them.
+# I/O
+out_dir = ''  # '' = models/<domain>_<size>_<YYYYmmdd_HHMMSS>
+dataset_dir = ''  # a prepared folder (train.bin, val.bin, meta.json, tokenizer.json): skips the data steps
+init_from = 'scratch'  # 'scratch' or 'resume' (continue exactly from out_dir/ckpt.pt)
+# what to build (data.py, templates.py)
+prompt = ''  # the one sentence describing the model
+size = '12M'  # model preset: '12M', '33M' or '117M' (model.PRESETS)
+generation_method = 'template'  # 'template' (offline), 'ollama' or 'openai' (teacher.py)
+initial_tokens = 0  # tokens to generate; 0 = the size's default (data.SIZE_TOKEN_TARGETS)
+final_tokens = 0  # tokens kept after refinement; 0 = the size's default
+tokenizer = 'bpe'  # 'bpe' (trained on the run's data) or 'gpt2' (tiktoken, 50,257 tokens)
+val_fraction = 0.1  # share of documents held out for validation
+# teacher models (teacher.py)
+teacher_url = ''  # '' = OLLAMA_HOST or http://localhost:11434
+gen_model = 'llama3.1:8b'  # writes the samples
+judge_model = 'qwen2.5:7b'  # scores them; '' = heuristic scores only
+api_key_env = ''  # NAME of the environment variable holding an API key (the key is never logged)
+gen_temperature = 0.8
+gen_top_p = 0.9
+num_predict = 150  # max tokens per teacher reply
+concurrency = 4  # teacher requests in flight
+fallback = 'template'  # server down: 'template' (warn and go on) or 'none' (stop)
+teacher_device = 'cpu'  # where the teacher runs: picks timeouts, 'cpu' (5/300/60 s) or 'gpu' (5/30/10 s)
+connect_timeout_s = 0.0  # 0 = teacher_device's
+generate_timeout_s = 0.0
+judge_timeout_s = 0.0
+# model (0 = the size preset's value)
+n_layer = 0
+n_head = 0
+n_embd = 0
+block_size = 0
+vocab_size = 0  # BPE vocabulary to train; the model uses the tokenizer's real size
+dropout = 0.1
+bias = True
+norm_first = False  # False = GPT-1 post-LayerNorm, True = GPT-2 pre-LayerNorm
+# optimisation: AdamW with the original product's settings
+batch_size = 16
+gradient_accumulation_steps = 1  # effective batch = batch_size * this * number of processes
+max_iters = 2000
+epochs = 0.0  # > 0 replaces max_iters: passes over the training tokens
+learning_rate = 3e-4
+min_lr = 3e-5  # cosine decays to this
+warmup_iters = 100
+lr_decay_iters = 0  # 0 = max_iters
+weight_decay = 0.01
+beta1 = 0.9
+beta2 = 0.999
+eps = 1e-8
+grad_clip = 1.0  # 0 = off
+# evaluation and logging
+eval_interval = 250
+eval_iters = 20
+log_interval = 10
+patience = 0  # stop after this many evaluations without a better val loss; 0 = off
+# system
+seed = 1337
+device = 'auto'  # 'auto' = cuda, then mps, then cpu
+dtype = 'auto'  # 'auto', 'float32', 'bfloat16' or 'float16'
+compile = 'auto'  # 'auto' = on for CUDA; True / False to force
+cpu_peak_flops = 0.0  # MFU denominator on CPU; 0 = measure once
+# -----------------------------------------------------------------------------
+DEFAULTS = {k: v for k, v in globals().items() if not k.startswith('_') and isinstance(v, (int, float, bool, str))}
+CHOICES = {'init_from': ('scratch', 'resume'), 'size': tuple(gpt.PRESETS), 'tokenizer': TOKENIZER_KINDS,
+           'generation_method': ('template', 'ollama', 'openai'), 'fallback': ('template', 'none'),
+           'teacher_device': ('cpu', 'gpu'), 'device': ('auto', 'cpu', 'cuda', 'mps'),
+           'dtype': ('auto', 'float32', 'bfloat16', 'float16'), 'compile': ('auto', True, False)}
+# (lowest, highest) allowed; None = no bound. Shapes may be 0, meaning the size preset's value.
+LIMITS = {**{k: (1, None) for k in ('batch_size', 'gradient_accumulation_steps', 'max_iters', 'eval_interval',
+                                    'eval_iters', 'log_interval', 'concurrency', 'num_predict')},
+          **{k: (0, None) for k in ('n_layer', 'n_head', 'n_embd', 'block_size', 'vocab_size', 'initial_tokens',
+                                    'final_tokens', 'epochs', 'learning_rate', 'min_lr', 'warmup_iters', 'lr_decay_iters',
+                                    'weight_decay', 'eps', 'grad_clip', 'patience', 'gen_temperature', 'cpu_peak_flops',
+                                    'connect_timeout_s', 'generate_timeout_s', 'judge_timeout_s')},
+          'dropout': (0.0, 0.9), 'val_fraction': (0.01, 0.5), 'beta1': (0.0, 0.9999), 'beta2': (0.0, 0.9999),
+          'gen_top_p': (0.01, 1.0)}
+
+
+def load_config(argv):
+    """The settings as a dict: the defaults above, then config files and --key=value flags in argv order,
+    then the size preset's shape wherever a shape setting was left at 0."""
+    cfg = apply_overrides(DEFAULTS, CHOICES, LIMITS, argv)
+    for key in ('n_layer', 'n_head', 'n_embd', 'block_size', 'vocab_size'):
+        if cfg[key] == 0:
+            cfg[key] = gpt.PRESETS[cfg['size']][key]
+    if cfg['n_embd'] % cfg['n_head']:
+        raise UserError(f"n_embd {cfg['n_embd']} must be a multiple of n_head {cfg['n_head']} (each head gets n_embd/n_head)")
+    if cfg['tokenizer'] == 'gpt2':
+        cfg['vocab_size'] = 50257
+    return cfg
+
+
+def set_setting(cfg, defaults, choices, limits, key, value, where):
+    """cfg[key] = value, after checking key, type, choice and range; where names the file or flag."""
+    if key not in defaults:
+        near = difflib.get_close_matches(key, defaults, n=1)
+        raise UserError(f"{where}: unknown setting '{key}'" + (f" (did you mean '{near[0]}'?)" if near else '')
+                        + "; every setting is listed in settings.py")
+    want = type(defaults[key])
+    if want is float and type(value) is int:
+        value = float(value)  # an int where a float is expected is fine
+    if type(value) is not want and not (defaults[key] == 'auto' and isinstance(value, bool)):  # compile=True
+        raise UserError(f"{where}: '{key}' must be {want.__name__}, got {type(value).__name__} {value!r}")
+    if key in choices and value not in choices[key]:
+        raise UserError(f"{where}: '{key}' must be one of {', '.join(map(str, choices[key]))}, got {value!r}")
+    lo, hi = limits.get(key, (None, None))
+    if lo is not None and value < lo or hi is not None and value > hi:
+        raise UserError(f"{where}: '{key}' must be " + (f"between {lo} and {hi}" if hi is not None else f"at least {lo}")
+                        + f", got {value!r}")
+    cfg[key] = value
+
+
+def apply_overrides(defaults, choices, limits, argv):
+    """Return a copy of defaults with the config files and --key=value flags in argv applied in order."""
+    cfg = dict(defaults)
+    for arg in argv:
+        if not arg.startswith('--'):
+            if not os.path.isfile(arg):
+                raise UserError(f"config file '{arg}' not found (configs/ lists the presets)")
+            namespace = {}
+            try:
+                with open(arg) as f:
+                    exec(f.read(), {}, namespace)
+            except SyntaxError as e:
+                raise UserError(f"{arg}, line {e.lineno}: {e.msg}; a config holds plain assignments") from None
+            except Exception as e:  # a NameError, a division by zero, ...: the config's own code failed
+                raise UserError(f"{arg} failed to run ({type(e).__name__}: {e}); a config holds plain assignments") from None
+            for key, value in namespace.items():
+                if not key.startswith('_') and not callable(value) and type(value).__name__ != 'module':
+                    set_setting(cfg, defaults, choices, limits, key, value, arg)
+        else:
+            key, sep, text = arg[2:].partition('=')
+            if not sep:
+                raise UserError(f"flag '{arg}' needs a value: --{key}=VALUE")
+            try:
+                value = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                value = text  # a bare word is a string
+            if isinstance(defaults.get(key), str) and defaults[key] != 'auto':
+                value = text  # strings never need quotes
+            elif defaults.get(key) == 'auto' and not isinstance(value, bool):
+                value = text
+            set_setting(cfg, defaults, choices, limits, key, value, f'--{key}')
+    return cfg
+
+
+def ask_interactively(sizes):
+    """The original product's interactive mode (train.py with no arguments on a terminal): ask for what a
+    config file would say, and return it as flags."""
+    print("Text2GPT1: describe the model you want in one sentence.")
+    answers = {'prompt': input("prompt> ").strip(),
+               'size': input(f"size [{'/'.join(sizes)}, default {sizes[0]}]> ").strip() or sizes[0],
+               'generation_method': input("data [template/ollama/openai, default template]> ").strip() or 'template'}
+    return [f'--{k}={v}' for k, v in answers.items()]

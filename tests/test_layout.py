@@ -1,0 +1,69 @@
+"""The project's house rules, read from the source with ast: imports flow one way, with no loop."""
+import ast
+import os
+
+from conftest import ROOT
+
+MODULES = sorted(f[:-3] for f in os.listdir(ROOT) if f.endswith('.py'))
+
+
+def project_imports(name):
+    """The project modules that name.py imports anywhere in its code (inside functions too)."""
+    with open(os.path.join(ROOT, name + '.py'), encoding='utf-8') as f:
+        tree = ast.parse(f.read())
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split('.')[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.split('.')[0])
+    return found & set(MODULES) - {name}
+
+
+def find_cycle(graph):
+    """One import loop as a list of modules, or None."""
+    state = {}  # absent: unvisited, 1: on the current path, 2: finished
+
+    def visit(node, path):
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                return path[path.index(nxt):] + [nxt]
+            if nxt not in state:
+                cycle = visit(nxt, path + [nxt])
+                if cycle:
+                    return cycle
+        state[node] = 2
+        return None
+
+    for start in sorted(graph):
+        if start not in state:
+            cycle = visit(start, [start])
+            if cycle:
+                return cycle
+    return None
+
+
+def test_the_cycle_finder_finds_a_planted_loop():
+    assert find_cycle({'a': {'b'}, 'b': {'c'}, 'c': {'a'}, 'd': set()}) == ['a', 'b', 'c', 'a']
+    assert find_cycle({'a': {'b'}, 'b': set(), 'c': {'a', 'b'}}) is None
+
+
+def test_no_project_module_imports_another_in_a_loop():
+    graph = {name: project_imports(name) for name in MODULES}
+    cycle = find_cycle(graph)
+    assert cycle is None, 'import loop: ' + ' -> '.join(cycle)
+
+
+def test_the_bottom_floor_imports_nothing_of_ours():
+    for name in ('common', 'model'):
+        assert project_imports(name) == set(), name
+
+
+def test_no_data_source_imports_the_pipeline():
+    for source in ('templates', 'teacher'):
+        assert 'data' not in project_imports(source), source
+
+
+def test_sample_py_reads_a_model_without_the_data_pipeline():
+    assert project_imports('sample') == {'common', 'model', 'tokenizer'}

@@ -1,0 +1,167 @@
+"""
+Tokenizers: a byte-level BPE trained on the run's own text (as GPT-1 learned its BPE on its corpus), or
+GPT-2's through tiktoken, and the tokenizer.json that carries either from the data step to sample.py.
+Both are tiktoken Encodings, so encoding is tiktoken's fast code whichever was chosen.
+"""
+import base64
+import collections
+import heapq
+import json
+import os
+import re
+
+import tiktoken
+
+from common import UserError, write_atomic
+
+EOT = "<|endoftext|>"
+
+# Counts words and single punctuation marks. On English recipe/story text GPT-2 gives about 1.1-1.3
+# tokens per such match (long or rare words split into several), so this is a slight underestimate;
+# it is only used for budgets and progress before a tokenizer exists.
+_ESTIMATE_RE = re.compile(r"\w+|[^\w\s]")
+
+
+def estimate_tokens(text):
+    """Fast estimate of the GPT-2-style token count of text (words + punctuation marks)."""
+    return sum(1 for _ in _ESTIMATE_RE.finditer(text))
+
+
+# GPT-2's pre-tokenisation pattern (the one tiktoken's 'gpt2' uses): contractions, letters, numbers,
+# other symbols, whitespace. Trained tokenizers keep it so encoding splits text like GPT-2 does.
+GPT2_PATTERN = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+# The same split in Python's re (no \p{..}): a letter is a word char that is not a digit or '_'.
+# Used only to count words while training; tiktoken encodes with GPT2_PATTERN itself.
+_PRETOKENIZE_RE = re.compile(r"""'(?:[sdmt]|ll|ve|re)| ?[^\W\d_]+| ?\d+| ?(?:[^\s\w]|_)+|\s+(?!\S)|\s+""")
+
+
+def get_gpt2_encoding():
+    """tiktoken's GPT-2 encoding (50,257 tokens); needs internet once or TIKTOKEN_CACHE_DIR with its files."""
+    try:
+        return tiktoken.get_encoding("gpt2")
+    except Exception as e:
+        cache = os.environ.get("TIKTOKEN_CACHE_DIR", "(TIKTOKEN_CACHE_DIR not set)")
+        raise UserError(f"could not load the GPT-2 vocabulary from the cache {cache} or the internet "
+                        f"({type(e).__name__}); set TIKTOKEN_CACHE_DIR to a folder holding the GPT-2 vocab "
+                        f"files, or run once with internet") from e
+
+
+def train_bpe(texts, vocab_size):
+    """Byte-level BPE trained on texts: 256 byte tokens, then merges, then <|endoftext|> as the last id.
+
+    Words (pre-tokens) are counted once; each merge then updates only the pair counts of the words that
+    contain the merged pair (found through a pair -> words index), and a heap with stale entries skipped
+    picks the most frequent pair. Stops early, with a smaller vocabulary, when no pair occurs twice.
+    """
+    if vocab_size < 257:
+        raise UserError(f"vocab_size {vocab_size} is too small for a byte-level BPE; use at least 257")
+    word_counts = collections.Counter()
+    for text in texts:
+        word_counts.update(_PRETOKENIZE_RE.findall(text))
+    words = [list(w.encode("utf-8")) for w in word_counts]
+    counts = list(word_counts.values())
+
+    pair_counts = collections.defaultdict(int)
+    pair_words = collections.defaultdict(set)
+    for i, (word, c) in enumerate(zip(words, counts)):
+        for pair in zip(word, word[1:]):
+            pair_counts[pair] += c
+            pair_words[pair].add(i)
+    heap = [(-c, pair) for pair, c in pair_counts.items()]
+    heapq.heapify(heap)
+
+    token_bytes = [bytes([b]) for b in range(256)]
+    ranks = {b: i for i, b in enumerate(token_bytes)}
+    while len(ranks) < vocab_size - 1 and heap:
+        neg, pair = heapq.heappop(heap)
+        if pair_counts.get(pair, 0) != -neg:
+            continue  # stale heap entry; the current count was pushed again when it changed
+        if -neg < 2:
+            break  # merging a pair seen once compresses nothing
+        merged = token_bytes[pair[0]] + token_bytes[pair[1]]
+        # Two merge paths can spell the same bytes ("a"+"bc", "ab"+"c"); reuse the id so ranks stay unique.
+        new_id = ranks.get(merged)
+        if new_id is None:
+            new_id = len(token_bytes)
+            token_bytes.append(merged)
+            ranks[merged] = new_id
+        changed = set()
+        for i in pair_words.pop(pair):
+            word, c = words[i], counts[i]
+            if len(word) < 2:
+                continue
+            for p in zip(word, word[1:]):
+                pair_counts[p] -= c
+                changed.add(p)
+            new_word, j = [], 0
+            while j < len(word):
+                if j + 1 < len(word) and word[j] == pair[0] and word[j + 1] == pair[1]:
+                    new_word.append(new_id)
+                    j += 2
+                else:
+                    new_word.append(word[j])
+                    j += 1
+            for p in zip(new_word, new_word[1:]):
+                pair_counts[p] += c
+                pair_words[p].add(i)
+                changed.add(p)
+            words[i] = new_word
+        pair_counts.pop(pair, None)
+        changed.discard(pair)
+        for p in changed:
+            c = pair_counts[p]
+            if c > 0:
+                heapq.heappush(heap, (-c, p))
+            else:
+                del pair_counts[p]
+    return _bpe_encoding(ranks)
+
+
+def _bpe_encoding(ranks):
+    return tiktoken.Encoding(f"text2gpt1-bpe-{len(ranks) + 1}", pat_str=GPT2_PATTERN,
+                             mergeable_ranks=ranks, special_tokens={EOT: len(ranks)})
+
+
+def save_tokenizer(enc, path):
+    """Write enc as JSON: {"type": "gpt2"}, or a BPE's pattern, base64 token bytes by rank and specials."""
+    if enc.name == "gpt2":
+        obj = {"type": "gpt2"}
+    else:
+        by_rank = sorted(enc._mergeable_ranks.items(), key=lambda kv: kv[1])
+        obj = {"type": "bpe", "name": enc.name, "pattern": enc._pat_str,
+               "tokens": [base64.b64encode(b).decode("ascii") for b, _ in by_rank],
+               "special_tokens": enc._special_tokens}
+    write_atomic(path, json.dumps(obj))
+
+
+def load_tokenizer(path):
+    """Read a tokenizer written by save_tokenizer."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            obj = json.load(f)
+        if obj["type"] == "gpt2":
+            return get_gpt2_encoding()
+        ranks = {base64.b64decode(t): i for i, t in enumerate(obj["tokens"])}
+        return tiktoken.Encoding(obj["name"], pat_str=obj["pattern"], mergeable_ranks=ranks,
+                                 special_tokens={k: int(v) for k, v in obj["special_tokens"].items()})
+    except UserError:
+        raise
+    except FileNotFoundError:
+        raise UserError(f"tokenizer file {path} is missing; run the data step again "
+                        f"(python data.py CONFIG) or point dataset_dir at a folder that has it") from None
+    except Exception as e:
+        raise UserError(f"tokenizer file {path} is corrupt ({type(e).__name__}: {e}); delete it and "
+                        f"run the data step again") from None
+
+
+TOKENIZER_KINDS = ("bpe", "gpt2")
+
+
+def make_tokenizer(kind, texts, vocab_size):
+    """'bpe': a byte-level BPE trained on texts with vocab_size tokens; 'gpt2': GPT-2's own 50,257."""
+    if kind == "bpe":
+        return train_bpe(texts, vocab_size)
+    if kind == "gpt2":
+        return get_gpt2_encoding()
+    raise UserError(f"unknown tokenizer {kind!r}; choose one of {', '.join(TOKENIZER_KINDS)}")
+
