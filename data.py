@@ -10,6 +10,7 @@ The token-file format is written and read only in this module.
 import collections
 import hashlib
 import json
+import math
 import os
 import random
 import re
@@ -22,7 +23,9 @@ import torch
 
 import settings
 import teacher
+import verify
 from common import UserError, run_command, write_atomic
+from problems import generate_math_problems, load_problems, problem_prompt
 from templates import generate_template_samples, prompt_words, word_forms
 from tokenizer import EOT, estimate_tokens, make_tokenizer, save_tokenizer
 
@@ -48,12 +51,16 @@ DOMAIN_KEYWORDS = {
         engineer devops cloud deploy deployment install configuration config tutorial documentation cli http
         html css framework library backend frontend sysadmin regex json yaml nginx postgres mysql sqlite
         troubleshoot troubleshooting how-to howto kernel github repository repo""",
+    # not a template domain: its documents are problems with checked solutions (problems.py)
+    "math": """math maths mathematics mathematical arithmetic algebra algebraic equation calculus geometry
+        fraction percentage percent numeracy gsm8k addition subtraction multiplication division""",
 }
 # Keywords in scripts without spaces (Japanese) match as substrings of the prompt.
 DOMAIN_KEYWORDS_SUBSTRING = {
     "cooking": ["料理", "レシピ"],
     "poetry": ["詩", "ポエム", "創作"],
     "technical": ["技術", "プログラム"],
+    "math": ["数学", "算数", "計算"],
 }
 DOMAIN_WORDS = {d: set(w.split()) for d, w in DOMAIN_KEYWORDS.items()}
 
@@ -77,7 +84,8 @@ def detect_domain(prompt):
 # refinement: score every sample, drop duplicates and weak ones, keep the best up to final_tokens
 
 # Estimated-token ranges a document of each domain usually falls in; outside them the length score falls.
-LENGTH_RANGES = {"cooking": (80, 450), "poetry": (15, 200), "technical": (50, 450), "general": (30, 450)}
+LENGTH_RANGES = {"cooking": (80, 450), "poetry": (15, 200), "technical": (50, 450), "general": (30, 450),
+                 "math": (20, 600), "code": (30, 1500)}
 SCORE_WEIGHTS = {"length": 0.2, "shape": 0.15, "relevance": 0.2, "repetition": 0.25, "characters": 0.2}
 JUDGE_WEIGHT = 0.6  # a teacher's judgement sees meaning, the heuristics only form, so the judge counts more
 MIN_SCORE = 0.5  # below this a sample is more likely noise than signal for a small model
@@ -135,8 +143,10 @@ def _minhash(text, a, b):
     return ((x[:, None] * a[None, :] + b[None, :]) >> np.uint64(32)).min(axis=0)
 
 
-def refine_samples(samples, prompt, domain, final_tokens, seed=1337):
+def refine_samples(samples, prompt, domain, final_tokens, seed=1337, near_duplicates=True):
     """(selected, report): score, drop empty / exact and near duplicates / low scores, keep the best.
+    near_duplicates=False keeps texts that differ only a little: two problems that differ in one number
+    are two problems.
 
     samples are dicts {"text", "source"} with an optional "judge_score" (None: the judge's reply could not
     be parsed). Near duplicates are found with MinHash over word 3-grams and LSH banding, so only pairs
@@ -178,7 +188,7 @@ def refine_samples(samples, prompt, domain, final_tokens, seed=1337):
         keys = [(band, sig[band * rows:(band + 1) * rows].tobytes()) for band in range(LSH_BANDS)]
         candidates = list({j for k in keys for j in buckets.get(k, ())})
         # all candidates at once: comparing them one by one in Python took most of the time on similar data
-        if candidates and (signatures[candidates] == sig).mean(axis=1).max() >= NEAR_DUP_JACCARD:
+        if near_duplicates and candidates and (signatures[candidates] == sig).mean(axis=1).max() >= NEAR_DUP_JACCARD:
             rejected[i] = "near_duplicate"
             continue
         signatures[i] = sig
@@ -197,7 +207,9 @@ def refine_samples(samples, prompt, domain, final_tokens, seed=1337):
         selected_ids.append(i)
         total += estimate_tokens(samples[i]["text"])
     score_of = {i: s for s, i in scored}
-    selected = [{"text": samples[i]["text"], "score": score_of[i], "source": samples[i].get("source", "")}
+    # any other fields of a sample (a problem's prompt, answer and level) travel with it
+    selected = [{"text": samples[i]["text"], "score": score_of[i], "source": samples[i].get("source", ""),
+                 **{k: v for k, v in samples[i].items() if k not in ("text", "source", "judge_score")}}
                 for i in sorted(selected_ids)]
     histogram = [0] * 10
     for s, _ in scored:
@@ -213,10 +225,13 @@ def refine_samples(samples, prompt, domain, final_tokens, seed=1337):
 
 
 # -----------------------------------------------------------------------------
-# token files: train.bin / val.bin hold the token ids back to back, meta.json says how to read them
+# token files: train.bin / val.bin hold the token ids back to back, meta.json says how to read them;
+# train_mask.bin / val_mask.bin, when there, hold one byte per token: 1 if the model learns to write it
 
-def write_dataset(docs, enc, out_dir, val_fraction=0.1, seed=1337):
-    """Tokenize docs (each followed by <|endoftext|>), split by document, write the token files."""
+def write_dataset(docs, enc, out_dir, val_fraction=0.1, seed=1337, prompts=None):
+    """Tokenize docs (each followed by <|endoftext|>), split by document, write the token files.
+    prompts[i], when given, is the start of docs[i] that the model is shown but not trained to write (a
+    problem, before its solution): those tokens get 0 in the loss mask files."""
     order = list(range(len(docs)))
     random.Random(seed).shuffle(order)
     n_val = round(len(docs) * val_fraction)
@@ -229,21 +244,36 @@ def write_dataset(docs, enc, out_dir, val_fraction=0.1, seed=1337):
     eot = enc.eot_token
     # uint16 halves the files (and the memory-mapped reads) whenever every id fits below 65,536.
     dtype = np.uint16 if enc.n_vocab <= 65536 else np.uint32
-    encoded = enc.encode_ordinary_batch(list(docs))
+    masked = bool(prompts) and any(prompts)
+    if masked:
+        # prompt and solution encoded apart, as at inference, where the model continues the prompt's tokens
+        heads = enc.encode_ordinary_batch([p or "" for p in prompts])
+        tails = enc.encode_ordinary_batch([d[len(p or ""):] for d, p in zip(docs, prompts)])
+        encoded = [h + t for h, t in zip(heads, tails)]
+        learned = [[0] * len(h) + [1] * len(t) for h, t in zip(heads, tails)]
+    else:
+        encoded = enc.encode_ordinary_batch(list(docs))
     sizes = {}
     for split, ids in (("train", train_ids), ("val", val_ids)):
-        tokens = []
+        tokens, mask = [], []
         for i in ids:
             tokens.extend(encoded[i])
             tokens.append(eot)
+            if masked:
+                mask.extend(learned[i])
+                mask.append(1)  # ending the solution is part of solving
         arr = np.array(tokens, dtype=dtype)
         write_atomic(os.path.join(out_dir, f"{split}.bin"), arr.tobytes())
+        if masked:
+            write_atomic(os.path.join(out_dir, f"{split}_mask.bin"), np.array(mask, dtype=np.uint8).tobytes())
         sizes[split] = len(arr)
     save_tokenizer(enc, os.path.join(out_dir, "tokenizer.json"))
     meta = {"vocab_size": enc.n_vocab, "dtype": np.dtype(dtype).name,
             "train_tokens": sizes["train"], "val_tokens": sizes["val"],
             "train_docs": len(train_ids), "val_docs": len(val_ids),
             "eot_token": eot, "tokenizer": "tokenizer.json"}
+    if masked:
+        meta["loss_mask"] = True
     write_atomic(os.path.join(out_dir, "meta.json"), json.dumps(meta, indent=2))
     return meta
 
@@ -276,6 +306,18 @@ def open_tokens(dataset_dir, split, meta=None):
     if os.path.getsize(path) == 0:
         return np.zeros(0, dtype=meta["dtype"])  # np.memmap refuses empty files
     return np.memmap(path, dtype=meta["dtype"], mode="r")
+
+
+def open_loss_mask(dataset_dir, split, meta):
+    """The split's loss mask (1 = a token the model learns to write) as a memory map, or None when every
+    token is learned."""
+    if not meta.get("loss_mask"):
+        return None
+    path = os.path.join(dataset_dir, f"{split}_mask.bin")
+    if not os.path.exists(path):
+        raise UserError(f"dataset file {path} is missing but meta.json says the data has a loss mask; "
+                        f"run the data step again")
+    return np.memmap(path, dtype=np.uint8, mode="r")
 
 
 class TextDataset:
@@ -318,14 +360,84 @@ DATA_KEYS = ("prompt", "size", "seed", "generation_method", "initial_tokens", "f
              "vocab_size", "val_fraction")
 # what a teacher writes also depends on these; template data ignores them, so changing them reuses it
 TEACHER_DATA_KEYS = ("teacher_url", "gen_model", "judge_model", "gen_temperature", "gen_top_p", "num_predict",
-                     "fallback")
+                     "fallback", "solutions_per_problem")
+# problems to solve depend on these too
+PROBLEM_DATA_KEYS = ("problems_file", "max_level")
+REASONING_DOMAINS = ("math", "code")  # documents are problems with checked solutions, not free text
 
 
 def data_key(cfg):
     """A hash of the data-relevant settings; the same key means the saved dataset can be reused."""
     names = DATA_KEYS + (TEACHER_DATA_KEYS if cfg.get("generation_method") != "template" else ())
     keys = {k: cfg.get(k) for k in names}
+    if cfg.get("problems_file") or detect_domain(cfg.get("prompt") or "")[0] in REASONING_DOMAINS:
+        keys.update({k: cfg.get(k) for k in PROBLEM_DATA_KEYS})
+        if cfg.get("problems_file") and os.path.isfile(cfg["problems_file"]):
+            stat = os.stat(cfg["problems_file"])  # an edited problems file makes new data
+            keys["problems_file_changed"] = [stat.st_size, stat.st_mtime_ns]
     return hashlib.sha256(json.dumps(keys, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def generated_problems(cfg, n_tokens):
+    """Enough generated math problems for about n_tokens of solved documents."""
+    levels = tuple(range(1, cfg.get("max_level", 5) + 1))
+    probe = generate_math_problems(200, cfg["seed"], levels)  # the same seed starts the same sequence
+    per_problem = sum(estimate_tokens(problem_prompt(p["problem"]) + p["solutions"][0]) for p in probe) / len(probe)
+    return generate_math_problems(math.ceil(n_tokens / per_problem), cfg["seed"], levels)
+
+
+def check_solution(problem, text):
+    """The verdict on one candidate solution: its final answer against the known one (math), or its last
+    Python block run against the problem's tests in a sandboxed subprocess (code)."""
+    if problem["kind"] == "math":
+        return verify.check_math(text, problem["answer"])
+    result = verify.check_code(verify.extract_code(text), problem["tests"], problem.get("fn_name"))
+    return dict(result, correct=result["verdict"] == "pass")
+
+
+def solved_problem_samples(cfg, problems, out_dir, log):
+    """Rejection sampling: candidate solutions (a teacher's k per problem, or offline the problems' own
+    worked solutions), each checked; only the correct ones become documents. Every candidate and its
+    verdict goes to candidates.jsonl. Returns (samples, report, teacher stats, method used)."""
+    method, method_used, teacher_stats = cfg.get("generation_method", "template"), "reference solutions", None
+    candidates = None
+    if method in ("ollama", "openai"):
+        try:
+            candidates, teacher_stats = teacher.solve_problems(cfg, problems, out_dir, log)
+            method_used = method
+        except teacher.TeacherUnreachable as e:
+            if cfg.get("fallback") != "template":
+                raise
+            log(f"WARNING: {e}; falling back to the problems' own solutions")
+            method_used = f"reference solutions (fallback: {method} unreachable)"
+    if candidates is None:
+        candidates = [{"problem": i, "sample": j, "text": s, "source": p["source"]}
+                      for i, p in enumerate(problems) for j, s in enumerate(p["solutions"])]
+    samples, records = [], []
+    per_level = collections.defaultdict(lambda: {"candidates": 0, "correct": 0})
+    for c in candidates:
+        p = problems[c["problem"]]
+        verdict = check_solution(p, c["text"])
+        level = per_level[str(p["level"])]
+        level["candidates"] += 1
+        level["correct"] += verdict["correct"]
+        records.append({"problem_id": p["id"], "source": c["source"], "level": p["level"], "sample": c["sample"],
+                        **verdict})
+        if verdict["correct"]:
+            prompt = problem_prompt(p["problem"])
+            samples.append({"text": prompt + c["text"].strip(), "source": c["source"], "prompt": prompt,
+                            "problem_id": p["id"], "level": p["level"], "kind": p["kind"],
+                            **({"answer": p["answer"]} if p["kind"] == "math" else {})})
+    write_atomic(os.path.join(out_dir, "candidates.jsonl"), "".join(json.dumps(r) + "\n" for r in records))
+    for level in per_level.values():
+        level["pass_rate"] = round(level["correct"] / level["candidates"], 4) if level["candidates"] else 0.0
+    report = {"problems": len(problems), "candidates": len(records), "correct": len(samples),
+              "pass_rate": round(len(samples) / len(records), 4) if records else 0.0,
+              "per_level": dict(sorted(per_level.items())),
+              "reasons": dict(collections.Counter(r["reason"] for r in records))}
+    log(f"data: {len(samples)} of {len(records)} candidate solutions to {len(problems)} problems check out "
+        f"({report['pass_rate']:.1%}); per level: " + ", ".join(f"{k} {v['pass_rate']:.0%}" for k, v in report["per_level"].items()))
+    return samples, report, teacher_stats, method_used
 
 
 def _check_train_size(meta, cfg):
@@ -364,11 +476,21 @@ def prepare_data(cfg, out_dir, log=print):
     final_tokens = cfg.get("final_tokens") or SIZE_TOKEN_TARGETS[cfg["size"]][1]
     timings, t0 = {}, time.time()
     domain, matched = detect_domain(prompt)
+    problems = None
+    if cfg.get("problems_file"):
+        problems = load_problems(cfg["problems_file"])
+        domain = "code" if all(p["kind"] == "code" for p in problems) else "math"
+        matched = [f"problems_file: {len(problems)} problems"]
     log(f"data: domain {domain} (matched: {', '.join(matched) or 'nothing'})")
 
     method = cfg.get("generation_method", "template")
-    method_used, teacher_stats, judge_stats = method, None, None
-    if method == "template":
+    method_used, teacher_stats, judge_stats, reasoning = method, None, None, None
+    if method not in ("template", "ollama", "openai"):
+        raise UserError(f"unknown generation_method {method!r}; choose one of template, ollama, openai")
+    if domain in REASONING_DOMAINS:
+        problems = problems or generated_problems(cfg, initial_tokens)
+        samples, reasoning, teacher_stats, method_used = solved_problem_samples(cfg, problems, out_dir, log)
+    elif method == "template":
         texts = generate_template_samples(prompt, domain, initial_tokens, cfg["seed"])
         samples = [{"text": t, "source": "template"} for t in texts]
     elif method in ("ollama", "openai"):
@@ -381,19 +503,18 @@ def prepare_data(cfg, out_dir, log=print):
             method_used = f"template (fallback: {method} unreachable)"
             samples = [{"text": t, "source": "template"}
                        for t in generate_template_samples(prompt, domain, initial_tokens, cfg["seed"])]
-    else:
-        raise UserError(f"unknown generation_method {method!r}; choose one of template, ollama, openai")
     timings["generate_s"] = round(time.time() - t0, 3)
     raw_tokens = sum(estimate_tokens(s["text"]) for s in samples)
     log(f"data: generated {len(samples)} samples (~{raw_tokens} tokens) with {method_used}")
 
-    if cfg.get("judge_model") and method_used in ("ollama", "openai"):
+    if cfg.get("judge_model") and method_used in ("ollama", "openai") and domain not in REASONING_DOMAINS:
         t = time.time()
         judge_stats = teacher.judge_samples(cfg, samples, prompt, domain, log)
         timings["judge_s"] = round(time.time() - t, 3)
 
     t = time.time()
-    selected, report = refine_samples(samples, prompt, domain, final_tokens, seed=cfg["seed"])
+    selected, report = refine_samples(samples, prompt, domain, final_tokens, seed=cfg["seed"],
+                                      near_duplicates=domain not in REASONING_DOMAINS)
     timings["refine_s"] = round(time.time() - t, 3)
     if not selected:
         raise UserError(f"the data step produced no usable documents ({len(samples)} samples, rejected: "
@@ -406,15 +527,16 @@ def prepare_data(cfg, out_dir, log=print):
 
     docs = [s["text"] for s in selected]
     t = time.time()
-    enc = make_tokenizer(cfg["tokenizer"], docs, cfg.get("vocab_size") or 0)
+    enc = make_tokenizer(cfg["tokenizer"], docs, cfg.get("vocab_size") or 0, split_digits=domain in REASONING_DOMAINS)
     timings["tokenizer_s"] = round(time.time() - t, 3)
     t = time.time()
-    meta = write_dataset(docs, enc, out_dir, cfg["val_fraction"], cfg["seed"])
+    prompts = [s.get("prompt", "") for s in selected] if domain in REASONING_DOMAINS else None
+    meta = write_dataset(docs, enc, out_dir, cfg["val_fraction"], cfg["seed"], prompts)
     timings["write_s"] = round(time.time() - t, 3)
     _check_train_size(meta, cfg)
     timings["total_s"] = round(time.time() - t0, 3)
     info = {"prompt": prompt, "domain": domain, "matched_words": matched, "generation_method": method_used,
-            "teacher": teacher_stats, "judge": judge_stats,
+            "teacher": teacher_stats, "judge": judge_stats, "reasoning": reasoning,
             "tokens": {"raw": raw_tokens, "refined": report["selected_tokens"],
                        "train": meta["train_tokens"], "val": meta["val_tokens"]},
             "documents": {"generated": len(samples), "refined": len(selected),

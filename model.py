@@ -169,7 +169,10 @@ class GPT(nn.Module):
         logits = self.lm_head(x)
         loss = None
         if targets is not None:  # -1 marks positions that carry no loss (e.g. prompt tokens)
-            loss = F.cross_entropy(logits.float().view(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-1)
+            flat = targets.reshape(-1)
+            # the mean over the targets there are; a window of prompt tokens only has none and gives 0, not NaN
+            loss = F.cross_entropy(logits.float().view(-1, logits.size(-1)), flat, ignore_index=-1,
+                                   reduction='sum') / (flat != -1).sum().clamp(min=1)
         return logits, loss
 
     # -------------------------------------------------------------------------

@@ -5,6 +5,7 @@ Sample from a trained model folder, streaming tokens to the terminal as they are
     python sample.py --out_dir=... --start="Spicy tofu" --num_samples=3 --temperature=0.7
     python sample.py --out_dir=... --start=FILE:prompt.txt
     python sample.py --out_dir=... --interactive
+    python sample.py --out_dir=... --eval=math      # accuracy on held-out math problems, per level
 """
 import argparse
 import codecs
@@ -15,8 +16,12 @@ import sys
 import torch
 
 import model as gpt
-from common import UserError, run_command
+from common import UserError, run_command, write_atomic
+from problems import MATH_LEVELS, generate_math_problems, problem_prompt
 from tokenizer import load_tokenizer
+from verify import check_math
+
+EVAL_SEED_OFFSET = 7919  # held-out problems come from another seed than the training ones
 
 
 def load_model(out_dir, device, weights='best'):
@@ -87,6 +92,68 @@ def post_training_samples(model, enc, device, seed):
     return results
 
 
+def held_out_math_problems(seed, n_per_level, levels, seen_prompts):
+    """n_per_level generated problems per level whose text the model never trained on."""
+    wanted = {level: [] for level in levels}
+    for round_no in range(20):  # small levels repeat problems often: draw again until each level is full
+        batch = generate_math_problems(n_per_level * len(levels) * 2, seed + EVAL_SEED_OFFSET + round_no, levels)
+        for p in batch:
+            if problem_prompt(p["problem"]) not in seen_prompts and len(wanted[p["level"]]) < n_per_level:
+                seen_prompts = seen_prompts | {problem_prompt(p["problem"])}
+                wanted[p["level"]].append(p)
+        if all(len(v) == n_per_level for v in wanted.values()):
+            break
+    return [p for level in levels for p in wanted[level]]
+
+
+@torch.no_grad()
+def evaluate_math(model, enc, device, problems, max_new_tokens=200, batch_size=64):
+    """Greedy solutions to problems, scored by their final answer. Prompts of the same token length run as
+    one batch (no padding needed). Returns {"levels": {level: {problems, correct, accuracy}}, "examples"}."""
+    eot = enc.eot_token
+    by_length = {}
+    for p in problems:
+        ids = [eot] + enc.encode_ordinary(problem_prompt(p["problem"]))  # as in training: after a document end
+        by_length.setdefault(len(ids), []).append((p, ids))
+    results = []
+    for group in by_length.values():
+        for start in range(0, len(group), batch_size):
+            chunk = group[start:start + batch_size]
+            x = torch.tensor([ids for _, ids in chunk], dtype=torch.long, device=device)
+            out = model.generate(x, max_new_tokens, temperature=0.0, stop_tokens=(eot,))[:, x.size(1):].tolist()
+            for (p, _), new in zip(chunk, out):
+                text = enc.decode(new[:new.index(eot)] if eot in new else new)
+                results.append((p, text, check_math(text, p["answer"])))
+    levels = {}
+    for p, _, verdict in results:
+        row = levels.setdefault(str(p["level"]), {"problems": 0, "correct": 0})
+        row["problems"] += 1
+        row["correct"] += verdict["correct"]
+    for row in levels.values():
+        row["accuracy"] = round(row["correct"] / row["problems"], 4)
+    examples = [{"problem": p["problem"], "answer": p["answer"], "solution": text, "correct": v["correct"]}
+                for p, text, v in results[:: max(1, len(results) // 10)]]
+    return {"levels": dict(sorted(levels.items())), "examples": examples}
+
+
+def eval_math_folder(out_dir, model, enc, device, n_per_level, log=print):
+    """The held-out math evaluation of a training folder, saved as eval_math.json."""
+    with open(os.path.join(out_dir, 'config.json')) as f:
+        cfg = json.load(f)['config']
+    seen = set()
+    if os.path.exists(os.path.join(out_dir, 'dataset.jsonl')):
+        with open(os.path.join(out_dir, 'dataset.jsonl'), encoding='utf-8') as f:
+            seen = {json.loads(line).get('prompt', '') for line in f if line.strip()}
+    levels = MATH_LEVELS[:cfg.get('max_level', len(MATH_LEVELS))]
+    problems = held_out_math_problems(cfg['seed'], n_per_level, levels, seen)
+    result = evaluate_math(model, enc, device, problems)
+    result['seed'] = cfg['seed'] + EVAL_SEED_OFFSET
+    for level, row in result['levels'].items():
+        log(f"math level {level}: {row['correct']}/{row['problems']} correct ({row['accuracy']:.1%})")
+    write_atomic(os.path.join(out_dir, 'eval_math.json'), json.dumps(result, indent=1))
+    return result
+
+
 def main(argv):
     p = argparse.ArgumentParser(description="Sample from a model trained by train.py.")
     p.add_argument('--out_dir', required=True, help="the training folder")
@@ -101,6 +168,9 @@ def main(argv):
     p.add_argument('--weights', default='best', choices=('best', 'latest'), help="model.safetensors or ckpt.pt")
     p.add_argument('--no_cache', action='store_true', help="recompute the whole context every token")
     p.add_argument('--interactive', action='store_true', help="a prompt loop")
+    p.add_argument('--eval', choices=('math',), help="measure the model instead of sampling: math = exact-answer "
+                   "accuracy per level on held-out generated problems (saved as eval_math.json)")
+    p.add_argument('--eval_problems', type=int, default=100, help="held-out problems per level for --eval")
     args = p.parse_args(argv)
     if args.max_new_tokens < 1 or args.num_samples < 1 or args.temperature < 0 or args.top_k < 0 or not 0 < args.top_p <= 1:
         raise UserError("--max_new_tokens and --num_samples must be at least 1, --temperature and --top_k at least 0, "
@@ -110,6 +180,11 @@ def main(argv):
     except ValueError as e:
         raise UserError(str(e)) from None
     model, enc = load_model(args.out_dir, args.device, args.weights)
+    if args.eval == 'math':
+        if args.eval_problems < 1:
+            raise UserError("--eval_problems must be at least 1")
+        eval_math_folder(args.out_dir, model, enc, args.device, args.eval_problems)
+        return
     generator = torch.Generator(device=args.device).manual_seed(args.seed)
     if args.interactive:
         print("type a start text (empty line: a fresh document; Ctrl-D to quit)")

@@ -26,6 +26,11 @@ initial_tokens = 0  # tokens to generate; 0 = the size's default (data.SIZE_TOKE
 final_tokens = 0  # tokens kept after refinement; 0 = the size's default
 tokenizer = 'bpe'  # 'bpe' (trained on the run's data) or 'gpt2' (tiktoken, 50,257 tokens)
 val_fraction = 0.1  # share of documents held out for validation
+# problems to solve (problems.py, verify.py): a prompt about math, or a problems_file
+problems_file = ''  # MATH / GSM8K (JSON or JSONL) or APPS-style problems; '' = generated math word problems
+max_level = 5  # generated math problems of levels 1 (one small sum) to 5 (linear equations)
+solutions_per_problem = 4  # teacher solutions asked per problem; only those that check out are kept
+eval_problems = 100  # after training a math model: held-out problems per level it is measured on; 0 = skip
 # teacher models (teacher.py)
 teacher_url = ''  # '' = OLLAMA_HOST or http://localhost:11434
 gen_model = 'llama3.1:8b'  # writes the samples
@@ -82,13 +87,14 @@ CHOICES = {'init_from': ('scratch', 'resume'), 'size': tuple(gpt.PRESETS), 'toke
            'dtype': ('auto', 'float32', 'bfloat16', 'float16'), 'compile': ('auto', True, False)}
 # (lowest, highest) allowed; None = no bound. Shapes may be 0, meaning the size preset's value.
 LIMITS = {**{k: (1, None) for k in ('batch_size', 'gradient_accumulation_steps', 'max_iters', 'eval_interval',
-                                    'eval_iters', 'log_interval', 'concurrency', 'num_predict')},
+                                    'eval_iters', 'log_interval', 'concurrency', 'num_predict',
+                                    'solutions_per_problem')},
           **{k: (0, None) for k in ('n_layer', 'n_head', 'n_embd', 'block_size', 'vocab_size', 'initial_tokens',
                                     'final_tokens', 'epochs', 'learning_rate', 'min_lr', 'warmup_iters', 'lr_decay_iters',
                                     'weight_decay', 'eps', 'grad_clip', 'patience', 'gen_temperature', 'cpu_peak_flops',
                                     'connect_timeout_s', 'generate_timeout_s', 'judge_timeout_s')},
           'dropout': (0.0, 0.9), 'val_fraction': (0.01, 0.5), 'beta1': (0.0, 0.9999), 'beta2': (0.0, 0.9999),
-          'gen_top_p': (0.01, 1.0)}
+          'gen_top_p': (0.01, 1.0), 'max_level': (1, 5), 'eval_problems': (0, None)}
 
 
 def load_config(argv):

@@ -15,6 +15,7 @@ import re
 import threading
 import time
 import urllib.parse
+import zlib
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 import requests
@@ -344,11 +345,11 @@ def clean_reply(text, hit_token_limit=False):
 # -----------------------------------------------------------------------------
 # generation
 
-def load_raw_samples(path, prompt, model, log):
-    """Finished samples of an earlier run, index -> record. A line cut short by a crash is dropped (and cut
-    off the file, so new lines start clean); a file made for another prompt or model is moved aside."""
+def read_appended_lines(path, log):
+    """The complete lines of an append-only file. A line cut short by a crash is dropped, and cut off the
+    file so new lines start clean."""
     if not os.path.exists(path):
-        return {}
+        return []
     with open(path, "rb") as f:
         data = f.read()
     if data and not data.endswith(b"\n"):
@@ -356,8 +357,14 @@ def load_raw_samples(path, prompt, model, log):
             f.truncate(data.rfind(b"\n") + 1)
         log(f"teacher: dropped a half-written last line of {path}")
         data = data[:data.rfind(b"\n") + 1]
+    return data.decode("utf-8", errors="replace").splitlines()
+
+
+def load_raw_samples(path, prompt, model, log):
+    """Finished samples of an earlier run, index -> record; a file made for another prompt or model is
+    moved aside."""
     done = {}
-    for line in data.decode("utf-8", errors="replace").splitlines():
+    for line in read_appended_lines(path, log):
         try:
             record = json.loads(line)
             record["text"], record["tokens"], record["source"], record["request"]["prompt"]  # all must be there
@@ -581,3 +588,95 @@ def judge_samples(cfg, samples, prompt, domain, log):
     log(f"teacher: judged {stats['judged']} samples in {stats['elapsed_s']:.0f} s, {stats['unparseable']} unparseable, "
         f"{stats['failures']} failed; mean score {stats['mean_score']}")
     return stats
+
+
+# -----------------------------------------------------------------------------
+# solving problems: k step-by-step solutions per problem, each checked later (data.py, verify.py)
+
+SOLVE_SYSTEM = ("You solve problems step by step. Write each step on its own line as 'Step N: ...'. End a math "
+                "solution with 'Therefore, the answer is X.' End a programming solution with one ```python code "
+                "block holding the complete program.")
+SOLVE_MAX_TOKENS = {"math": 512, "code": 1024}  # a worked solution is longer than the 150 tokens of a sample
+
+
+def solve_instruction(problem):
+    text = f"Problem: {problem['problem'].strip()}\nSolve this problem step by step."
+    if problem["kind"] == "code":
+        text += (f" Then write a Python function named {problem['fn_name']} that returns the answer."
+                 if problem.get("fn_name") else " Then write a Python program that reads standard input and prints the answer.")
+    return text
+
+
+def request_solution(cfg, model, problem, sample, headers):
+    """Worker: one candidate solution. The seed follows (problem, sample), so a rerun asks the same."""
+    seed = request_seed(cfg["seed"], zlib.crc32(f"{problem['id']}:{sample}".encode()))
+    max_tokens = max(cfg["num_predict"], SOLVE_MAX_TOKENS[problem["kind"]])
+    body = chat_body(cfg, model, SOLVE_SYSTEM, solve_instruction(problem), cfg["gen_temperature"], cfg["gen_top_p"],
+                     max_tokens, seed)
+    connect_s, generate_s, _ = teacher_timeouts(cfg)
+    reply, retries, failure = call_teacher("POST", chat_url(cfg), body, headers, (connect_s, generate_s),
+                                           read_chat_reply)
+    record = None if failure else {"problem_id": problem["id"], "sample": sample, "text": reply[0].strip(),
+                                   "hit_token_limit": reply[1], "source": f"{api_style(cfg)}:{model}"}
+    return record, retries, failure
+
+
+def solve_problems(cfg, problems, out_dir, log):
+    """solutions_per_problem candidate solutions per problem from gen_model. Each reply is appended to
+    solutions_raw.jsonl as it arrives, so a rerun asks only for the ones still missing.
+    Returns (candidates [{"problem": index, "sample", "text", "source"}], stats)."""
+    model, k = cfg["gen_model"], cfg["solutions_per_problem"]
+    server = describe_server(teacher_base_url(cfg))
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, "solutions_raw.jsonl")
+    done = {}
+    for line in read_appended_lines(path, log):
+        try:
+            record = json.loads(line)
+            done[(record["problem_id"], int(record["sample"]))] = record
+        except (ValueError, KeyError, TypeError):
+            log(f"teacher: skipped an unreadable line in {path}")
+    wanted = [(p, j) for p in problems for j in range(k) if (p["id"], j) not in done]
+    stats = {"method": api_style(cfg), "server": server, "gen_model": model, "requests": 0, "failures": 0,
+             "retries": 0, "resumed": len(done), "truncated": 0, "elapsed_s": 0.0}
+    started = last_log = time.time()
+    if wanted:
+        headers = teacher_headers(cfg)
+        check_teacher(cfg, model, headers)
+        log(f"teacher: asking {model} at {server} for {len(wanted)} solutions ({k} per problem, "
+            f"{len(done)} already written)")
+        pool = ThreadPoolExecutor(max_workers=max(1, int(cfg["concurrency"])), thread_name_prefix="teacher")
+        futures = [pool.submit(request_solution, cfg, model, p, j, headers) for p, j in wanted]
+        failed_in_a_row = 0
+        try:
+            with open(path, "a", encoding="utf-8") as f:
+                for future in futures:  # in submission order, so a failure streak is a real streak
+                    record, retries, failure = future.result()
+                    stats["requests"] += 1
+                    stats["retries"] += retries
+                    if failure:
+                        stats["failures"] += 1
+                        failed_in_a_row += 1
+                        if failed_in_a_row >= MAX_FAILED_IN_A_ROW:
+                            raise TeacherError(f"the teacher at {server} failed {failed_in_a_row} requests in a row; "
+                                               f"last: {failure}. The solutions so far are saved in {path}; run the "
+                                               f"same command with --out_dir={out_dir} to resume")
+                        continue
+                    failed_in_a_row = 0
+                    f.write(json.dumps(record, ensure_ascii=False) + "\n")
+                    f.flush()  # a crash or Ctrl-C loses nothing that has arrived
+                    done[(record["problem_id"], record["sample"])] = record
+                    if time.time() - last_log >= LOG_EVERY_S:
+                        last_log = time.time()
+                        log(f"teacher: {stats['requests']}/{len(wanted)} solutions")
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+    stats["elapsed_s"] = round(time.time() - started, 2)
+    index = {p["id"]: i for i, p in enumerate(problems)}
+    candidates = [{"problem": index[pid], "sample": j, "text": r["text"], "source": r["source"]}
+                  for (pid, j), r in sorted(done.items(), key=lambda kv: (index.get(kv[0][0], -1), kv[0][1]))
+                  if pid in index and j < k]
+    stats["truncated"] = sum(1 for (pid, j), r in done.items() if pid in index and j < k and r.get("hit_token_limit"))
+    log(f"teacher: {len(candidates)} candidate solutions ({stats['resumed']} resumed), {stats['requests']} requests, "
+        f"{stats['failures']} failed, {stats['truncated']} cut at the token limit")
+    return candidates, stats

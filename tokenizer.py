@@ -33,6 +33,10 @@ GPT2_PATTERN = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+
 # The same split in Python's re (no \p{..}): a letter is a word char that is not a digit or '_'.
 # Used only to count words while training; tiktoken encodes with GPT2_PATTERN itself.
 _PRETOKENIZE_RE = re.compile(r"""'(?:[sdmt]|ll|ve|re)| ?[^\W\d_]+| ?\d+| ?(?:[^\s\w]|_)+|\s+(?!\S)|\s+""")
+# For problems to solve: every digit its own token (as LLaMA and PaLM split numbers), so "4096" is
+# 4, 0, 9, 6 and arithmetic is learnable digit by digit instead of over arbitrary BPE chunks of numbers.
+DIGITS_PATTERN = GPT2_PATTERN.replace(r" ?\p{N}+", r" ?\p{N}")
+_PRETOKENIZE_DIGITS_RE = re.compile(_PRETOKENIZE_RE.pattern.replace(r" ?\d+", r" ?\d"))
 
 
 def get_gpt2_encoding():
@@ -46,8 +50,9 @@ def get_gpt2_encoding():
                         f"files, or run once with internet") from e
 
 
-def train_bpe(texts, vocab_size):
+def train_bpe(texts, vocab_size, split_digits=False):
     """Byte-level BPE trained on texts: 256 byte tokens, then merges, then <|endoftext|> as the last id.
+    split_digits keeps every digit a token of its own (DIGITS_PATTERN).
 
     Words (pre-tokens) are counted once; each merge then updates only the pair counts of the words that
     contain the merged pair (found through a pair -> words index), and a heap with stale entries skipped
@@ -57,7 +62,7 @@ def train_bpe(texts, vocab_size):
         raise UserError(f"vocab_size {vocab_size} is too small for a byte-level BPE; use at least 257")
     word_counts = collections.Counter()
     for text in texts:
-        word_counts.update(_PRETOKENIZE_RE.findall(text))
+        word_counts.update((_PRETOKENIZE_DIGITS_RE if split_digits else _PRETOKENIZE_RE).findall(text))
     words = [list(w.encode("utf-8")) for w in word_counts]
     counts = list(word_counts.values())
 
@@ -114,11 +119,11 @@ def train_bpe(texts, vocab_size):
                 heapq.heappush(heap, (-c, p))
             else:
                 del pair_counts[p]
-    return _bpe_encoding(ranks)
+    return _bpe_encoding(ranks, DIGITS_PATTERN if split_digits else GPT2_PATTERN)
 
 
-def _bpe_encoding(ranks):
-    return tiktoken.Encoding(f"text2gpt1-bpe-{len(ranks) + 1}", pat_str=GPT2_PATTERN,
+def _bpe_encoding(ranks, pattern):
+    return tiktoken.Encoding(f"text2gpt1-bpe-{len(ranks) + 1}", pat_str=pattern,
                              mergeable_ranks=ranks, special_tokens={EOT: len(ranks)})
 
 
@@ -157,10 +162,10 @@ def load_tokenizer(path):
 TOKENIZER_KINDS = ("bpe", "gpt2")
 
 
-def make_tokenizer(kind, texts, vocab_size):
+def make_tokenizer(kind, texts, vocab_size, split_digits=False):
     """'bpe': a byte-level BPE trained on texts with vocab_size tokens; 'gpt2': GPT-2's own 50,257."""
     if kind == "bpe":
-        return train_bpe(texts, vocab_size)
+        return train_bpe(texts, vocab_size, split_digits)
     if kind == "gpt2":
         return get_gpt2_encoding()
     raise UserError(f"unknown tokenizer {kind!r}; choose one of {', '.join(TOKENIZER_KINDS)}")

@@ -109,7 +109,8 @@ def training_step(model, optimizer, scaler, get_batch, cfg, ctx, lr):
 
 
 def make_batch_fn(dataset_dir, block_size, batch_size, device, generator):
-    """Random windows from the memory-mapped token files: memory stays flat however big the data."""
+    """Random windows from the memory-mapped token files: memory stays flat however big the data.
+    Where the data has a loss mask, targets the model is not to learn (a problem's text) become -1."""
     meta = data.load_meta(dataset_dir)
 
     def get_batch(split, gen=None):
@@ -117,6 +118,10 @@ def make_batch_fn(dataset_dir, block_size, batch_size, device, generator):
         ix = torch.randint(len(tokens) - block_size, (batch_size,), generator=gen or generator)
         x = torch.stack([torch.from_numpy(tokens[i:i + block_size].astype('int64')) for i in ix.tolist()])
         y = torch.stack([torch.from_numpy(tokens[i + 1:i + 1 + block_size].astype('int64')) for i in ix.tolist()])
+        mask = data.open_loss_mask(dataset_dir, split, meta)
+        if mask is not None:
+            learned = torch.stack([torch.from_numpy(mask[i + 1:i + 1 + block_size].astype(bool)) for i in ix.tolist()])
+            y = y.masked_fill(~learned, -1)
         if device.startswith('cuda'):  # 'cuda:N' under DDP
             return x.pin_memory().to(device, non_blocking=True), y.pin_memory().to(device, non_blocking=True)
         return x.to(device), y.to(device)
@@ -332,6 +337,9 @@ def finish(raw_model, enc, cfg, run, data_info, training, t_start):
                 training=training, total_seconds=round(time.time() - t_start, 1), test_generations=samples,
                 versions={'python': sys.version.split()[0], 'torch': torch.__version__,
                           'numpy': np.__version__, 'tiktoken': tiktoken.__version__})
+    if info.get('domain') == 'math' and not cfg['problems_file'] and cfg['eval_problems']:
+        run.log(f"measuring: greedy solutions to {cfg['eval_problems']} held-out problems per level")
+        info['math_eval'] = sample.eval_math_folder(out, raw_model, enc, run.device, cfg['eval_problems'], run.log)['levels']
     write_atomic(os.path.join(out, 'generation_info.json'), json.dumps(info, indent=2))
     run.log(f"\ndone in {info['total_seconds']:.0f}s. Everything is in {out}/ (ckpt.pt, model.safetensors, config.json, "
             f"tokenizer.json, metrics.jsonl, loss.svg, generation_info.json).\nNext: python sample.py --out_dir={out}")

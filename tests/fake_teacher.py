@@ -21,6 +21,7 @@ DEFAULT_BEHAVIOUR = {
     "stream_error": 0,      # ... a 200 NDJSON stream that breaks off with an {"error": ...} line
     "reply": "Recipe number {seed}. Whisk two eggs with a cup of milk and a pinch of salt. Pour the mix "
              "into a hot buttered pan and cook for two minutes on each side. Serve warm with fresh fruit.",
+    # (a function of the request body instead: tests that need answers which depend on the question)
     "done_reason": "stop",  # "length" pretends the token limit cut the reply
     "judge_replies": ['{"score": 8, "reason": "Clear and on topic."}'],  # cycled through, one per judge request
     "api_key": "",          # when set, requests without "Authorization: Bearer <api_key>" get 401
@@ -114,7 +115,8 @@ class FakeTeacherHandler(BaseHTTPRequestHandler):
             return self.send(404, {"error": f"model '{body.get('model')}' not found, try pulling it first"})
         if not judging:
             seed = body.get("seed", body.get("options", {}).get("seed"))
-            text = SHORT_REPLY if state["reply"] == "short" else state["reply"].format(seed=seed)
+            text = (state["reply"](body) if callable(state["reply"]) else SHORT_REPLY if state["reply"] == "short"
+                    else state["reply"].format(seed=seed))
         if openai:
             return self.send(200, {"id": "chatcmpl-1", "object": "chat.completion", "model": body["model"],
                                    "choices": [{"index": 0, "message": {"role": "assistant", "content": text},

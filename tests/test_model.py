@@ -34,6 +34,15 @@ def test_loss_ignores_targets_marked_minus_one():
     assert torch.allclose(loss, expected, atol=1e-5)
 
 
+def test_a_window_with_no_targets_has_zero_loss_and_no_gradient():
+    m = tiny().train()
+    idx = torch.randint(0, 64, (2, 8))
+    _, loss = m(idx, torch.full_like(idx, -1))  # a window of problem text only: nothing to learn
+    loss.backward()
+    assert loss.item() == 0.0
+    assert all(p.grad is None or not p.grad.any() for p in m.parameters())
+
+
 @pytest.mark.parametrize('norm_first', [False, True])
 def test_changing_a_later_token_never_changes_earlier_logits(norm_first):
     m = tiny(norm_first)
