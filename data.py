@@ -386,11 +386,19 @@ def generated_problems(cfg, n_tokens):
     return generate_math_problems(math.ceil(n_tokens / per_problem), cfg["seed"], levels)
 
 
-def check_solution(problem, text):
+def check_solution(problem, text, hit_token_limit=False):
     """The verdict on one candidate solution: its final answer against the known one (math), or its last
-    Python block run against the problem's tests in a sandboxed subprocess (code)."""
+    Python block run against the problem's tests in a sandboxed subprocess (code). A reply the token limit
+    cut off before its final answer or its closed code block is 'truncated': a larger budget would help,
+    a better model might not be needed."""
     if problem["kind"] == "math":
-        return verify.check_math(text, problem["answer"])
+        verdict = verify.check_math(text, problem["answer"])
+        if hit_token_limit and not verdict["correct"] and not verify.states_final_answer(text):
+            verdict["reason"] = "truncated"
+        return verdict
+    if hit_token_limit and not verify.has_closed_code_block(text):
+        return {"passed": 0, "failed": len(problem["tests"]["inputs"]), "total": len(problem["tests"]["inputs"]),
+                "status": "ok", "verdict": "fail", "reason": "truncated", "stderr_tail": "", "correct": False}
     result = verify.check_code(verify.extract_code(text), problem["tests"], problem.get("fn_name"))
     return dict(result, correct=result["verdict"] == "pass")
 
@@ -417,7 +425,7 @@ def solved_problem_samples(cfg, problems, out_dir, log):
     per_level = collections.defaultdict(lambda: {"candidates": 0, "correct": 0})
     for c in candidates:
         p = problems[c["problem"]]
-        verdict = check_solution(p, c["text"])
+        verdict = check_solution(p, c["text"], c.get("hit_token_limit", False))
         level = per_level[str(p["level"])]
         level["candidates"] += 1
         level["correct"] += verdict["correct"]

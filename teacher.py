@@ -614,6 +614,7 @@ def request_solution(cfg, model, problem, sample, headers):
     body = chat_body(cfg, model, SOLVE_SYSTEM, solve_instruction(problem), cfg["gen_temperature"], cfg["gen_top_p"],
                      max_tokens, seed)
     connect_s, generate_s, _ = teacher_timeouts(cfg)
+    generate_s *= max(1.0, max_tokens / max(1, cfg["num_predict"]))  # the timeout fits the longer budget
     reply, retries, failure = call_teacher("POST", chat_url(cfg), body, headers, (connect_s, generate_s),
                                            read_chat_reply)
     record = None if failure else {"problem_id": problem["id"], "sample": sample, "text": reply[0].strip(),
@@ -673,7 +674,8 @@ def solve_problems(cfg, problems, out_dir, log):
             pool.shutdown(wait=False, cancel_futures=True)
     stats["elapsed_s"] = round(time.time() - started, 2)
     index = {p["id"]: i for i, p in enumerate(problems)}
-    candidates = [{"problem": index[pid], "sample": j, "text": r["text"], "source": r["source"]}
+    candidates = [{"problem": index[pid], "sample": j, "text": r["text"], "source": r["source"],
+                   "hit_token_limit": bool(r.get("hit_token_limit"))}
                   for (pid, j), r in sorted(done.items(), key=lambda kv: (index.get(kv[0][0], -1), kv[0][1]))
                   if pid in index and j < k]
     stats["truncated"] = sum(1 for (pid, j), r in done.items() if pid in index and j < k and r.get("hit_token_limit"))

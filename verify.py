@@ -71,6 +71,18 @@ def extract_answer(text):
     return numbers[-1] if numbers else None
 
 
+def states_final_answer(text):
+    """Whether text says which answer is final (\\boxed{}, 'the answer is', '#### N'), rather than merely
+    ending on some number, as a solution cut off by a token limit does."""
+    text = text or ""
+    return bool(boxed_contents(text) or ANSWER_IS.search(text) or re.search(r"####\s*\S", text))
+
+
+def has_closed_code_block(text):
+    """Whether text holds a fenced code block that is closed, the whole program rather than its start."""
+    return extract_code(text) is not None
+
+
 def normalize_answer(s):
     """A canonical string for an answer, so that equal answers written differently compare equal."""
     s = str(s).strip()

@@ -17,6 +17,7 @@ import sample
 import settings
 import teacher
 import train
+from common import UserError
 from conftest import ROOT, TINY_MODEL_FLAGS
 from fake_teacher import closed_port, start_fake_teacher, stop_fake_teacher
 from tokenizer import train_bpe
@@ -226,3 +227,32 @@ def test_a_trained_math_model_is_measured_after_training_and_by_sample_py(tmp_pa
     assert "math level 1:" in done.stdout and "math level 5:" in done.stdout
     saved = json.load(open(out / "eval_math.json"))
     assert saved["levels"]["1"]["problems"] == 2 and os.path.exists(out / "loss.svg")
+
+
+def test_a_reply_cut_at_the_token_limit_is_truncated_not_wrong(server, tmp_path):
+    # half the replies stop mid-solution, the other half finish with a wrong answer; both hit the limit
+    def reply(body):
+        seed = body.get("options", {}).get("seed")
+        return "Step 1: 3 + 4 = 7.\nStep 2: 7 x" if seed % 2 else "Step 1: Done.\nTherefore, the answer is 100000."
+    server.state["reply"], server.state["done_reason"] = reply, "length"
+    cfg = math_config(f"--teacher_url={server.url}", "--generation_method=ollama", "--solutions_per_problem=2",
+                      "--initial_tokens=300", "--fallback=none")
+    with pytest.raises(UserError, match="no usable documents"):  # no solution checks out: nothing to train on
+        data.prepare_data(cfg, str(tmp_path), log=lambda *a: None)
+    verdicts = read_jsonl(tmp_path / "candidates.jsonl")
+    cut = [v for v in verdicts if v["reason"] == "truncated"]
+    wrong = [v for v in verdicts if v["reason"] == "wrong"]
+    assert cut and wrong and len(cut) + len(wrong) == len(verdicts)
+
+
+def test_solution_requests_get_a_timeout_that_fits_their_token_budget(monkeypatch):
+    seen = {}
+
+    def fake_call(method, url, body, headers, timeout, read, max_retries=None):
+        seen["timeout"] = timeout
+        return ("Therefore, the answer is 1.", False), 0, None
+    monkeypatch.setattr(teacher, "call_teacher", fake_call)
+    cfg = math_config("--teacher_url=http://127.0.0.1:9", "--num_predict=128", "--generate_timeout_s=10")
+    problem = problems.generate_math_problems(1, seed=1)[0]
+    teacher.request_solution(cfg, "m", problem, 0, {})
+    assert seen["timeout"][1] == pytest.approx(10 * 512 / 128)  # math replies may run to 512 tokens

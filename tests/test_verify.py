@@ -415,3 +415,16 @@ def test_a_call_based_case_that_loops_times_out_and_fails_the_rest():
 def test_a_blocked_operation_fails_the_code():
     result = check_code("import os\nos.system('echo 3')\n" + ADD_PROGRAM, ADD_TESTS, timeout_s=5)
     assert (result["verdict"], result["reason"], result["status"]) == ("fail", "blocked", "blocked")
+
+
+@pytest.mark.parametrize("text,stated", [("Step 1: 3 + 4 = 7.\nTherefore, the answer is 7.", True),
+                                         ("So the result is $\\boxed{3}$", True), ("48 / 2 = 24\n#### 24", True),
+                                         ("Answer: 12", True), ("Step 1: 3 + 4 = 7.\nStep 2: 7 x 2", False),
+                                         ("", False)])
+def test_a_solution_states_its_final_answer_or_was_cut_off(text, stated):
+    assert verify.states_final_answer(text) is stated
+
+
+def test_a_code_block_cut_off_before_its_closing_fence_is_not_a_program():
+    assert verify.has_closed_code_block("Plan.\n```python\nprint(1)\n```")
+    assert not verify.has_closed_code_block("Plan.\n```python\nfor i in range(")
