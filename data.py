@@ -26,8 +26,9 @@ import teacher
 import verify
 from common import UserError, run_command, write_atomic
 from problems import generate_math_problems, load_problems, problem_prompt
-from templates import generate_template_samples, prompt_words, word_forms
+from templates import generate_template_samples
 from tokenizer import EOT, estimate_tokens, make_tokenizer, save_tokenizer
+from words import prompt_words, word_forms
 
 # -----------------------------------------------------------------------------
 # domain detection

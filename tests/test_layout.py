@@ -61,12 +61,14 @@ def test_the_bottom_floor_imports_nothing_of_ours():
 
 
 def test_no_data_source_imports_the_pipeline():
-    for source in ('templates', 'teacher', 'problems'):
+    for source in ('templates', 'templates_cooking', 'templates_poetry', 'templates_technical',
+                   'templates_general', 'teacher', 'problems'):
         assert not project_imports(source) & {'data', 'train', 'sample'}, source
 
 
 def test_the_tools_import_only_the_bottom_floor():
     assert project_imports('verify') == {'common'}
+    assert project_imports('words') == set()
     assert project_imports('tokenizer') == {'common'}
 
 

@@ -1,10 +1,12 @@
-"""templates.py as a specification: what each offline generator writes, and how the prompt steers it."""
+"""templates.py and its four generators as a specification: what each writes, and how the prompt steers it."""
 import re
 
 import pytest
 
 import data
 import templates
+import templates_cooking
+import templates_poetry
 from conftest import PROMPTS
 from tokenizer import estimate_tokens
 
@@ -30,7 +32,7 @@ def test_recipes_use_their_own_listed_ingredients_in_steps():
     for doc in docs:
         ingredients, steps = _recipe_parts(doc)
         for line in ingredients:
-            names = [row[0] for row in templates.INGREDIENTS + templates.HOT_INGREDIENTS if row[0] in line]
+            names = [row[0] for row in templates_cooking.INGREDIENTS + templates_cooking.HOT_INGREDIENTS if row[0] in line]
             if names:  # a listed pantry ingredient must be used by name in the steps
                 assert max(names, key=len) in steps, (line, doc)
                 checked += 1
@@ -46,7 +48,7 @@ def test_recipe_format_has_title_times_ingredients_and_numbered_steps():
 
 def test_vegan_prompt_gives_recipes_without_animal_products():
     docs = templates.generate_template_samples("Vegan recipes", "cooking", 20000, seed=2)
-    animal = [row[0] for row in templates.INGREDIENTS if row[4]] + ["butter", "eggs", "honey", "ml milk"]
+    animal = [row[0] for row in templates_cooking.INGREDIENTS if row[4]] + ["butter", "eggs", "honey", "ml milk"]
     for doc in docs:
         ingredients = doc.split("Ingredients:\n")[1].split("\n\n")[0]
         assert not [a for a in animal if re.search(rf"\b{a}\b", ingredients)], doc
@@ -56,7 +58,7 @@ def test_prompt_words_steer_cuisine_theme_and_form():
     japanese = templates.generate_template_samples("Japanese recipes", "cooking", 5000, seed=1)
     assert sum("miso" in d or "soy sauce" in d or "mirin" in d for d in japanese) > len(japanese) / 2
     haiku = templates.generate_template_samples("haiku about the ocean", "poetry", 2000, seed=1)
-    ocean = set(templates.POETRY_THEMES["ocean"][0])
+    ocean = set(templates_poetry.POETRY_THEMES["ocean"][0])
     assert sum(any(w in d for w in ocean) for d in haiku) > 0.8 * len(haiku)
     python = templates.generate_template_samples("Python tutorials", "technical", 3000, seed=1)
     assert sum("Python" in d for d in python) > 0.8 * len(python)
