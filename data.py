@@ -394,14 +394,14 @@ def check_solution(problem, text, hit_token_limit=False):
     a better model might not be needed."""
     if problem["kind"] == "math":
         verdict = verify.check_math(text, problem["answer"])
-        if hit_token_limit and not verdict["correct"] and not verify.states_final_answer(text):
-            verdict["reason"] = "truncated"
-        return verdict
-    if hit_token_limit and not verify.has_closed_code_block(text):
-        return {"passed": 0, "failed": len(problem["tests"]["inputs"]), "total": len(problem["tests"]["inputs"]),
-                "status": "ok", "verdict": "fail", "reason": "truncated", "stderr_tail": "", "correct": False}
-    result = verify.check_code(verify.extract_code(text), problem["tests"], problem.get("fn_name"))
-    return dict(result, correct=result["verdict"] == "pass")
+        cut_off = not verify.states_final_answer(text)
+    else:
+        code = verify.extract_code(text)  # None for a block whose closing fence never came
+        verdict = verify.check_code(code, problem["tests"], problem.get("fn_name"))
+        verdict["correct"], cut_off = verdict["verdict"] == "pass", code is None
+    if hit_token_limit and cut_off and not verdict["correct"]:
+        verdict["reason"] = "truncated"
+    return verdict
 
 
 def solved_problem_samples(cfg, problems, out_dir, log):

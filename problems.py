@@ -13,6 +13,7 @@ import re
 
 from common import UserError
 from verify import extract_answer
+from words import BOY_NAMES, GIRL_NAMES
 
 # -----------------------------------------------------------------------------
 # the format: what the model reads, and what it learns to write
@@ -32,10 +33,9 @@ def worked_solution(steps, answer):
 # are the calculations, one small operation each: a small model spends its capacity on the arithmetic,
 # not on restating names.
 
-NAMES = ("Mia Tom Ana Ben Lily Sam Zoe Leo Ruby Max Nora Omar Ivy Kai Ella Finn Maya Theo Rosa Hugo Yuki Ravi "
-         "Greta Pablo Amy Eli Sara Noah Iris Jack").split()
-HE_SHE = {n: "she" if n in set("Mia Ana Lily Zoe Ruby Nora Ivy Ella Maya Rosa Yuki Greta Amy Sara Iris".split())
-          else "he" for n in NAMES}
+# people from the names every generator shares, each with the pronoun it takes
+NAMES = GIRL_NAMES + BOY_NAMES
+HE_SHE = {**{n: "he" for n in BOY_NAMES}, **{n: "she" for n in GIRL_NAMES}}
 ITEMS = ("apples marbles stickers books pencils cookies shells stamps cards coins balloons flowers eggs "
          "oranges beads candles buttons leaves cupcakes").split()
 SHOP_ITEMS = [("notebook", "notebooks"), ("pen", "pens"), ("sandwich", "sandwiches"), ("ticket", "tickets"),

@@ -94,12 +94,13 @@ def post_training_samples(model, enc, device, seed):
 
 def held_out_math_problems(seed, n_per_level, levels, seen_prompts):
     """n_per_level generated problems per level whose text the model never trained on."""
-    wanted = {level: [] for level in levels}
+    wanted, seen = {level: [] for level in levels}, set(seen_prompts)
     for round_no in range(20):  # small levels repeat problems often: draw again until each level is full
         batch = generate_math_problems(n_per_level * len(levels) * 2, seed + EVAL_SEED_OFFSET + round_no, levels)
         for p in batch:
-            if problem_prompt(p["problem"]) not in seen_prompts and len(wanted[p["level"]]) < n_per_level:
-                seen_prompts = seen_prompts | {problem_prompt(p["problem"])}
+            prompt = problem_prompt(p["problem"])
+            if prompt not in seen and len(wanted[p["level"]]) < n_per_level:
+                seen.add(prompt)  # and no problem twice among the held-out ones
                 wanted[p["level"]].append(p)
         if all(len(v) == n_per_level for v in wanted.values()):
             break

@@ -673,12 +673,10 @@ def solve_problems(cfg, problems, out_dir, log):
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
     stats["elapsed_s"] = round(time.time() - started, 2)
-    index = {p["id"]: i for i, p in enumerate(problems)}
-    candidates = [{"problem": index[pid], "sample": j, "text": r["text"], "source": r["source"],
+    candidates = [{"problem": i, "sample": j, "text": r["text"], "source": r["source"],
                    "hit_token_limit": bool(r.get("hit_token_limit"))}
-                  for (pid, j), r in sorted(done.items(), key=lambda kv: (index.get(kv[0][0], -1), kv[0][1]))
-                  if pid in index and j < k]
-    stats["truncated"] = sum(1 for (pid, j), r in done.items() if pid in index and j < k and r.get("hit_token_limit"))
+                  for i, p in enumerate(problems) for j in range(k) if (r := done.get((p["id"], j)))]
+    stats["truncated"] = sum(c["hit_token_limit"] for c in candidates)
     log(f"teacher: {len(candidates)} candidate solutions ({stats['resumed']} resumed), {stats['requests']} requests, "
         f"{stats['failures']} failed, {stats['truncated']} cut at the token limit")
     return candidates, stats

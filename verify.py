@@ -78,11 +78,6 @@ def states_final_answer(text):
     return bool(boxed_contents(text) or ANSWER_IS.search(text) or re.search(r"####\s*\S", text))
 
 
-def has_closed_code_block(text):
-    """Whether text holds a fenced code block that is closed, the whole program rather than its start."""
-    return extract_code(text) is not None
-
-
 def normalize_answer(s):
     """A canonical string for an answer, so that equal answers written differently compare equal."""
     s = str(s).strip()

@@ -51,10 +51,22 @@ def test_a_math_prompt_gets_generated_problems_with_checked_solutions(tmp_path):
     assert len(verdicts) == report["candidates"] and all(v["reason"] == "correct" for v in verdicts)
 
 
-def test_problems_that_differ_in_one_number_are_both_kept(tmp_path):
+def test_problems_that_differ_in_one_number_are_both_kept(tmp_path, monkeypatch):
     # near-duplicate removal is for free text; a problem with other numbers is another problem
-    info = data.prepare_data(math_config(), str(tmp_path), log=lambda *a: None)
-    assert info["refine"]["rejected"].get("near_duplicate", 0) == 0
+    story = ("Ana packs boxes of apples for the school fair and for the market in town every week. Her brother "
+             "drives the old blue van, her aunt counts the money, and the neighbours come early to buy the best "
+             "fruit before the crowds arrive at noon. After lunch they clean the stall and walk home together. ")
+    twins = []
+    for n in (23, 24):
+        p = problems.generate_math_problems(1, seed=1)[0]
+        p.update(id=f"twin-{n}", problem=story + f"She has {n} apples. How many?", answer=str(n),
+                 solutions=[f"Step 1: She has {n}.\nTherefore, the answer is {n}."])
+        twins.append(p)
+    texts = [{"text": problems.problem_prompt(p["problem"]) + p["solutions"][0], "source": "t"} for p in twins]
+    assert len(data.refine_samples(texts, MATH_PROMPT, "math", 10**9)[0]) == 1  # free text: one of them goes
+    monkeypatch.setattr(data, "generated_problems", lambda cfg, n_tokens: twins)
+    data.prepare_data(math_config("--block_size=8"), str(tmp_path), log=lambda *a: None)
+    assert {d["problem_id"] for d in read_jsonl(tmp_path / "dataset.jsonl")} == {"twin-23", "twin-24"}
 
 
 def test_the_math_tokenizer_keeps_every_digit_a_token(tmp_path):
@@ -256,3 +268,12 @@ def test_solution_requests_get_a_timeout_that_fits_their_token_budget(monkeypatc
     problem = problems.generate_math_problems(1, seed=1)[0]
     teacher.request_solution(cfg, "m", problem, 0, {})
     assert seen["timeout"][1] == pytest.approx(10 * 512 / 128)  # math replies may run to 512 tokens
+
+
+def test_a_code_reply_cut_before_its_closing_fence_is_truncated_and_a_closed_wrong_one_is_not():
+    problem = {"kind": "code", "tests": {"inputs": ["3\n"], "outputs": ["9\n"]}, "fn_name": None}
+    cut = data.check_solution(problem, "Step 1: square it.\n```python\nn = int(inp", hit_token_limit=True)
+    wrong = data.check_solution(problem, "```python\nprint(int(input()) + 1)\n```", hit_token_limit=True)
+    unlimited = data.check_solution(problem, "Step 1: square it.\n```python\nn = int(inp", hit_token_limit=False)
+    assert (cut["reason"], wrong["reason"], unlimited["reason"]) == ("truncated", "wrong output", "no code found")
+    assert not cut["correct"] and not wrong["correct"]

@@ -426,5 +426,5 @@ def test_a_solution_states_its_final_answer_or_was_cut_off(text, stated):
 
 
 def test_a_code_block_cut_off_before_its_closing_fence_is_not_a_program():
-    assert verify.has_closed_code_block("Plan.\n```python\nprint(1)\n```")
-    assert not verify.has_closed_code_block("Plan.\n```python\nfor i in range(")
+    assert extract_code("Plan.\n```python\nprint(1)\n```") == "print(1)\n"
+    assert extract_code("Plan.\n```python\nfor i in range(") is None
