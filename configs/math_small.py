@@ -1,5 +1,5 @@
 # Math word problems solved step by step: a 12M GPT-1 in about 20 minutes on a 2-core CPU. In this budget it
-# learns the solution format and the operands but not yet the sums (10% on level 1; README, "Models that
+# learns the solution format and the operands but not yet the sums (11% on level 1; README, "Models that
 # solve problems").
 #   python train.py configs/math_small.py
 #   python sample.py --out_dir=<the folder> --eval=math
