@@ -8,6 +8,7 @@ The token-file format is written and read only in this module.
     python data.py configs/cooking_small.py [--key=value ...]   # runs only the data steps
 """
 import collections
+import glob
 import hashlib
 import json
 import math
@@ -21,13 +22,15 @@ import zlib
 import numpy as np
 import torch
 
+import corpora
+import progress
 import settings
 import teacher
 import verify
 from common import UserError, run_command, write_atomic
 from problems import generate_math_problems, load_problems, problem_prompt
 from templates import generate_template_samples
-from tokenizer import EOT, estimate_tokens, make_tokenizer, save_tokenizer
+from tokenizer import CORPUS_SPECIALS, EOT, encode_segments, estimate_tokens, make_tokenizer, save_tokenizer
 from words import prompt_words, word_forms
 
 # -----------------------------------------------------------------------------
@@ -144,15 +147,54 @@ def _minhash(text, a, b):
     return ((x[:, None] * a[None, :] + b[None, :]) >> np.uint64(32)).min(axis=0)
 
 
+def duplicate_finder(seed, near_duplicates=True):
+    """A function text -> None for a text unlike every text it was given before (which it then remembers),
+    or why not: 'empty', 'exact_duplicate' (the same words, ignoring case and spacing) or 'near_duplicate'.
+
+    Near duplicates are found with MinHash over word 3-grams and LSH banding, so only texts that share a
+    band are compared: linear time instead of comparing all pairs."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(1, 2**63, MINHASH_PERMUTATIONS, dtype=np.uint64) | np.uint64(1)
+    b = rng.integers(0, 2**63, MINHASH_PERMUTATIONS, dtype=np.uint64)
+    rows = MINHASH_PERMUTATIONS // LSH_BANDS
+    seen_exact, buckets = set(), collections.defaultdict(list)
+    signatures = np.empty((1024, MINHASH_PERMUTATIONS), dtype=np.uint64)  # row j: the j-th text remembered
+    remembered = 0
+
+    def duplicate_of_earlier(text):
+        nonlocal signatures, remembered
+        if not text.strip():
+            return "empty"
+        norm = " ".join(text.lower().split())
+        if norm in seen_exact:
+            return "exact_duplicate"
+        seen_exact.add(norm)
+        if not near_duplicates:
+            return None
+        sig = _minhash(text, a, b)
+        keys = [(band, sig[band * rows:(band + 1) * rows].tobytes()) for band in range(LSH_BANDS)]
+        candidates = list({j for k in keys for j in buckets.get(k, ())})
+        # all candidates at once: comparing them one by one in Python took most of the time on similar data
+        if candidates and (signatures[candidates] == sig).mean(axis=1).max() >= NEAR_DUP_JACCARD:
+            return "near_duplicate"
+        if remembered == len(signatures):
+            signatures = np.concatenate([signatures, np.empty_like(signatures)])
+        signatures[remembered] = sig
+        for k in keys:
+            buckets[k].append(remembered)
+        remembered += 1
+        return None
+
+    return duplicate_of_earlier
+
+
 def refine_samples(samples, prompt, domain, final_tokens, seed=1337, near_duplicates=True):
     """(selected, report): score, drop empty / exact and near duplicates / low scores, keep the best.
     near_duplicates=False keeps texts that differ only a little: two problems that differ in one number
     are two problems.
 
     samples are dicts {"text", "source"} with an optional "judge_score" (None: the judge's reply could not
-    be parsed). Near duplicates are found with MinHash over word 3-grams and LSH banding, so only pairs
-    that share a band are compared: linear time instead of comparing all pairs. Of duplicates the
-    better-scored sample stays. Selection takes the best-scored samples until final_tokens (estimated)
+    be parsed). Of duplicates (duplicate_finder) the better-scored sample stays. Selection takes the best-scored samples until final_tokens (estimated)
     is reached. selected: dicts {"text", "score", "source"} in their original order.
     """
     scored, judged, unparseable = [], 0, 0
@@ -168,33 +210,13 @@ def refine_samples(samples, prompt, domain, final_tokens, seed=1337, near_duplic
         scored.append((round(score, 4), i))
     by_score = sorted(scored, key=lambda si: (-si[0], si[1]))
 
-    rng = np.random.default_rng(seed)
-    a = rng.integers(1, 2**63, MINHASH_PERMUTATIONS, dtype=np.uint64) | np.uint64(1)
-    b = rng.integers(0, 2**63, MINHASH_PERMUTATIONS, dtype=np.uint64)
-    rows = MINHASH_PERMUTATIONS // LSH_BANDS
-    seen_exact, buckets = {}, collections.defaultdict(list)
-    signatures = np.empty((len(samples), MINHASH_PERMUTATIONS), dtype=np.uint64)  # row i: sample i, once kept
+    duplicate_of_earlier = duplicate_finder(seed, near_duplicates)
     rejected, kept = {}, []
     for score, i in by_score:
-        text = samples[i]["text"]
-        if not text.strip():
-            rejected[i] = "empty"
+        reason = duplicate_of_earlier(samples[i]["text"])
+        if reason:
+            rejected[i] = reason
             continue
-        norm = " ".join(text.lower().split())
-        if norm in seen_exact:
-            rejected[i] = "exact_duplicate"
-            continue
-        seen_exact[norm] = i
-        sig = _minhash(text, a, b)
-        keys = [(band, sig[band * rows:(band + 1) * rows].tobytes()) for band in range(LSH_BANDS)]
-        candidates = list({j for k in keys for j in buckets.get(k, ())})
-        # all candidates at once: comparing them one by one in Python took most of the time on similar data
-        if near_duplicates and candidates and (signatures[candidates] == sig).mean(axis=1).max() >= NEAR_DUP_JACCARD:
-            rejected[i] = "near_duplicate"
-            continue
-        signatures[i] = sig
-        for k in keys:
-            buckets[k].append(i)
         if score < MIN_SCORE:
             rejected[i] = "low_score"
             continue
@@ -229,31 +251,38 @@ def refine_samples(samples, prompt, domain, final_tokens, seed=1337, near_duplic
 # token files: train.bin / val.bin hold the token ids back to back, meta.json says how to read them;
 # train_mask.bin / val_mask.bin, when there, hold one byte per token: 1 if the model learns to write it
 
-def write_dataset(docs, enc, out_dir, val_fraction=0.1, seed=1337, prompts=None):
+def write_dataset(docs, enc, out_dir, val_fraction=0.1, seed=1337, prompts=None, is_val=None):
     """Tokenize docs (each followed by <|endoftext|>), split by document, write the token files.
-    prompts[i], when given, is the start of docs[i] that the model is shown but not trained to write (a
-    problem, before its solution): those tokens get 0 in the loss mask files."""
-    order = list(range(len(docs)))
-    random.Random(seed).shuffle(order)
-    n_val = round(len(docs) * val_fraction)
-    if len(docs) >= 2:
-        n_val = min(max(n_val, 1), len(docs) - 1)  # both splits need at least one document
+
+    A doc is a string, or a list of pieces [[text, learned], ...] (a chat: the assistant's turns learned,
+    the rest only read; see tokenizer.encode_segments). prompts[i], when given, is the start of docs[i]
+    that the model is shown but not trained to write (a problem, before its solution). Tokens not learned
+    get 0 in the loss mask files. is_val, when given, is the split itself (True = validation document);
+    otherwise val_fraction of the documents, shuffled with seed, go to validation."""
+    if is_val is None:
+        order = list(range(len(docs)))
+        random.Random(seed).shuffle(order)
+        n_val = round(len(docs) * val_fraction)
+        if len(docs) >= 2:
+            n_val = min(max(n_val, 1), len(docs) - 1)  # both splits need at least one document
+        else:
+            n_val = 0
+        val_ids, train_ids = order[:n_val], order[n_val:]
     else:
-        n_val = 0
-    val_ids, train_ids = order[:n_val], order[n_val:]
+        val_ids = [i for i, v in enumerate(is_val) if v]
+        train_ids = [i for i, v in enumerate(is_val) if not v]
 
     eot = enc.eot_token
     # uint16 halves the files (and the memory-mapped reads) whenever every id fits below 65,536.
     dtype = np.uint16 if enc.n_vocab <= 65536 else np.uint32
-    masked = bool(prompts) and any(prompts)
-    if masked:
+    if prompts and any(prompts):
         # prompt and solution encoded apart, as at inference, where the model continues the prompt's tokens
-        heads = enc.encode_ordinary_batch([p or "" for p in prompts])
-        tails = enc.encode_ordinary_batch([d[len(p or ""):] for d, p in zip(docs, prompts)])
-        encoded = [h + t for h, t in zip(heads, tails)]
-        learned = [[0] * len(h) + [1] * len(t) for h, t in zip(heads, tails)]
+        docs = [[[p or "", False], [d[len(p or ""):], True]] for d, p in zip(docs, prompts)]
+    if any(not isinstance(d, str) for d in docs):
+        encoded, learned = zip(*(encode_segments(enc, d if not isinstance(d, str) else [[d, True]]) for d in docs))
     else:
-        encoded = enc.encode_ordinary_batch(list(docs))
+        encoded, learned = enc.encode_ordinary_batch(list(docs)), None
+    masked = learned is not None and any(0 in m for m in learned)
     sizes = {}
     for split, ids in (("train", train_ids), ("val", val_ids)):
         tokens, mask = [], []
@@ -262,7 +291,7 @@ def write_dataset(docs, enc, out_dir, val_fraction=0.1, seed=1337, prompts=None)
             tokens.append(eot)
             if masked:
                 mask.extend(learned[i])
-                mask.append(1)  # ending the solution is part of solving
+                mask.append(1)  # ending the document (the solution, the conversation) is learned too
         arr = np.array(tokens, dtype=dtype)
         write_atomic(os.path.join(out_dir, f"{split}.bin"), arr.tobytes())
         if masked:
@@ -371,6 +400,8 @@ def data_key(cfg):
     """A hash of the data-relevant settings; the same key means the saved dataset can be reused."""
     names = DATA_KEYS + (TEACHER_DATA_KEYS if cfg.get("generation_method") != "template" else ())
     keys = {k: cfg.get(k) for k in names}
+    if cfg.get("sources"):
+        keys.update({k: cfg.get(k) for k in CORPUS_DATA_KEYS}, sources_changed=sources_fingerprint(cfg["sources"]))
     if cfg.get("problems_file") or detect_domain(cfg.get("prompt") or "")[0] in REASONING_DOMAINS:
         keys.update({k: cfg.get(k) for k in PROBLEM_DATA_KEYS})
         if cfg.get("problems_file") and os.path.isfile(cfg["problems_file"]):
@@ -449,6 +480,162 @@ def solved_problem_samples(cfg, problems, out_dir, log):
     return samples, report, teacher_stats, method_used
 
 
+# -----------------------------------------------------------------------------
+# users' own text (corpora.py): read every source, redact, de-duplicate across sources, split, weight
+
+CORPUS_DATA_KEYS = ("sources", "code_extensions", "code_per_file", "max_chars", "fim_rate", "git_max_files",
+                    "git_max_lines", "redact", "max_tokens")
+CORPUS_VAL_FRACTION = 0.15  # users' documents vary more than generated ones: a larger held-out share
+LENGTH_PERCENTILES = (50, 90, 95, 99)
+
+
+def sources_fingerprint(spec):
+    """Sizes and modification times of every file under the sources' paths: edited sources make new data."""
+    h = hashlib.sha256()
+    for _, path, _ in corpora.parse_sources(spec):
+        for match in sorted(glob.glob(path, recursive=True)) or [path]:
+            walk = os.walk(match) if os.path.isdir(match) else [("", [], [match])]
+            for root, dirs, files in walk:
+                dirs.sort()
+                for name in sorted(files):
+                    try:
+                        st = os.stat(os.path.join(root, name))
+                        h.update(f"{root}/{name}:{st.st_size}:{st.st_mtime_ns};".encode())
+                    except OSError:
+                        pass
+    return h.hexdigest()[:16]
+
+
+def in_eval_split(text, fraction):
+    """A document's split from a hash of its text, so it never moves when other documents come and go."""
+    return int(hashlib.sha256(text.encode("utf-8")).hexdigest()[:8], 16) / 2**32 < fraction
+
+
+def corpus_documents(cfg, log):
+    """(documents, report) from cfg['sources']: distinct documents (dicts of corpora.py) with 'val' (their
+    split) and 'copies' added: a train document is trained on once per unit of its source's weight
+    (2 = twice; 0.5 = half of them, chosen by seed), an eval document once. final_tokens, when set, caps
+    the distinct documents before the weights."""
+    entries = corpora.parse_sources(cfg["sources"])
+    docs, per_source, redactions = [], {}, collections.Counter()
+    for kind, path, weight in entries:
+        got, read_report = corpora.read_source(kind, path, cfg, cfg["seed"])
+        if cfg["redact"] is True or cfg["redact"] == "auto" and kind in ("chat", "git"):
+            got, counts = corpora.redact_documents(got)
+            redactions.update(counts)
+        name = f"{kind}:{path}"
+        per_source[name] = {"weight": weight, "read": read_report, "documents": len(got)}
+        log(f"data: {name}: {len(got)} documents")
+        docs += [dict(d, weight=weight) for d in got]
+
+    duplicate_of_earlier = duplicate_finder(cfg["seed"])
+    rejected, kept = collections.Counter(), []
+    for d in docs:
+        reason = duplicate_of_earlier(d["text"])
+        if reason:
+            rejected[reason] += 1
+        else:
+            kept.append(d)
+    fraction = cfg["val_fraction"] or CORPUS_VAL_FRACTION
+    for d in kept:
+        d["val"] = in_eval_split(d["text"], fraction)
+    if len(kept) >= 2 and len({d["val"] for d in kept}) == 1:  # both splits need a document
+        kept[0]["val"] = not kept[0]["val"]
+
+    rng = random.Random(cfg["seed"])
+    if cfg.get("final_tokens"):
+        order = list(range(len(kept)))
+        rng.shuffle(order)
+        budget = {False: cfg["final_tokens"] * (1 - fraction), True: cfg["final_tokens"] * fraction}
+        chosen = set()
+        for i in order:
+            if budget[kept[i]["val"]] > 0:
+                budget[kept[i]["val"]] -= estimate_tokens(kept[i]["text"])
+                chosen.add(i)
+        rejected["over_budget"] += len(kept) - len(chosen)
+        kept = [d for i, d in enumerate(kept) if i in chosen]
+    for d in kept:
+        d["copies"] = 1 if d["val"] else int(d["weight"]) + (rng.random() < d["weight"] % 1)
+    report = {"sources": per_source, "documents": len(docs), "selected": len(kept),
+              "selected_tokens": sum(estimate_tokens(d["text"]) * d["copies"] for d in kept),
+              "rejected": dict(rejected), "redactions": dict(redactions), "val_fraction": fraction}
+    return kept, report
+
+
+def length_scan(docs, lengths, max_tokens):
+    """Per source: how many documents, and their length in tokens (min, percentiles, max); documents over
+    max_tokens are counted as dropped."""
+    by_source = collections.defaultdict(list)
+    for d, n in zip(docs, lengths):
+        by_source[d["source"]].append(n)
+    scan = {}
+    for source, ns in by_source.items():
+        ns = np.array(ns)
+        scan[source] = {"count": len(ns), "min": int(ns.min()),
+                        **{f"p{q}": int(np.percentile(ns, q)) for q in LENGTH_PERCENTILES},
+                        "max": int(ns.max()), "over_max_tokens": int((ns > max_tokens).sum())}
+    return scan
+
+
+def prepare_corpus(cfg, out_dir, key, log):
+    """The data steps for users' own text: sources -> documents -> tokenizer (with the fill-in-the-middle
+    and chat tokens) -> length scan -> token files, plus train.jsonl / eval.jsonl for other tools."""
+    info_path = os.path.join(out_dir, "data_info.json")
+    if not cfg["overwrite"] and os.path.exists(info_path) and os.path.exists(os.path.join(out_dir, "train.jsonl")):
+        raise UserError(f"{out_dir} already holds train.jsonl / eval.jsonl from other data settings; pass "
+                        f"--overwrite=True to replace them, or another out_dir / dataset_dir")
+    timings, t0 = {}, time.time()
+    selected, report = corpus_documents(cfg, log)
+    timings["read_s"] = round(time.time() - t0, 3)
+    if not selected:
+        raise UserError(f"the sources {cfg['sources']!r} gave no usable documents (rejected: {report['rejected']}); "
+                        f"check the paths and code_extensions")
+    t = time.time()
+    enc = make_tokenizer(cfg["tokenizer"], [d["text"] for d in selected if not d["val"]], cfg.get("vocab_size") or 0,
+                         specials=CORPUS_SPECIALS)
+    timings["tokenizer_s"] = round(time.time() - t, 3)
+    lengths = [len(encode_segments(enc, d.get("segments") or [[d["text"], True]])[0]) for d in selected]
+    scan = length_scan(selected, lengths, cfg["max_tokens"])
+    write_atomic(os.path.join(out_dir, "length_scan.json"), json.dumps(scan, indent=1))
+    progress.write_histogram_svg({s: [n for d, n in zip(selected, lengths) if d["source"] == s] for s in scan},
+                                 os.path.join(out_dir, "length_scan.svg"), cfg["max_tokens"])
+    report["rejected"]["over_max_tokens"] = sum(v["over_max_tokens"] for v in scan.values())
+    selected = [d for d, n in zip(selected, lengths) if n <= cfg["max_tokens"]]
+    if not any(d["val"] for d in selected) or all(d["val"] for d in selected):
+        raise UserError(f"after dropping documents over max_tokens={cfg['max_tokens']} a split is empty; raise "
+                        f"max_tokens or add documents")
+    for split, want_val in (("train", False), ("eval", True)):
+        # the shape other fine-tuning tools read: {"messages": [...]} or {"text": ...}
+        write_atomic(os.path.join(out_dir, f"{split}.jsonl"), "".join(
+            json.dumps({**({"messages": d["messages"]} if d.get("messages") else {"text": d["text"]}),
+                        "source": d["source"]}, ensure_ascii=False) + "\n"
+            for d in selected if d["val"] == want_val))
+    trained = [d for d in selected for _ in range(d["copies"])]
+    write_atomic(os.path.join(out_dir, "dataset.txt"), "".join(f"{d['text']}\n{EOT}\n\n" for d in trained))
+    write_atomic(os.path.join(out_dir, "refine_report.json"), json.dumps(report, indent=1))
+    t = time.time()
+    meta = write_dataset([d.get("segments") or d["text"] for d in trained], enc, out_dir,
+                         is_val=[d["val"] for d in trained])
+    timings["write_s"] = round(time.time() - t, 3)
+    _check_train_size(meta, cfg)
+    timings["total_s"] = round(time.time() - t0, 3)
+    kinds = collections.Counter(d["kind"] for d in trained)
+    info = {"prompt": cfg.get("prompt", ""), "domain": "corpus", "sources": cfg["sources"],
+            "generation_method": "sources", "teacher": None, "judge": None, "reasoning": None,
+            "tokens": {"raw": sum(estimate_tokens(d["text"]) for d in selected), "refined": report["selected_tokens"],
+                       "train": meta["train_tokens"], "val": meta["val_tokens"]},
+            "documents": {"generated": report["documents"], "refined": len(selected),
+                          "train": meta["train_docs"], "val": meta["val_docs"], "by_kind": dict(kinds),
+                          "fim": sum(1 for d in trained if d.get("fim"))},
+            "tokenizer": cfg["tokenizer"], "vocab_size": meta["vocab_size"], "timings_s": timings,
+            "stats": generation_stats([re.sub(r"<\|\w+\|>", " ", d["text"]) for d in trained]), "refine": report, "length_scan": scan,
+            "data_key": key}
+    write_atomic(info_path, json.dumps(info, indent=1))
+    log(f"data: {meta['train_tokens']} train / {meta['val_tokens']} val tokens ({meta['train_docs']} / "
+        f"{meta['val_docs']} documents), vocab {meta['vocab_size']}, {timings['total_s']} s")
+    return info
+
+
 def _check_train_size(meta, cfg):
     if meta["train_tokens"] < cfg["block_size"] + 1:
         raise UserError(f"the train split has only {meta['train_tokens']} tokens but block_size {cfg['block_size']} "
@@ -464,7 +651,7 @@ def prepare_data(cfg, out_dir, log=print):
     data_info.json. A second run with the same data settings reuses them.
     """
     prompt = (cfg.get("prompt") or "").strip()
-    if not prompt:
+    if not prompt and not cfg.get("sources"):
         raise UserError("the prompt is empty; pass one sentence describing the model, e.g. --prompt=\"A fun GPT that generates cooking recipes\"")
     if cfg["size"] not in SIZE_TOKEN_TARGETS:
         raise UserError(f"unknown size {cfg['size']!r}; choose one of {', '.join(SIZE_TOKEN_TARGETS)}")
@@ -480,6 +667,8 @@ def prepare_data(cfg, out_dir, log=print):
             _check_train_size(load_meta(out_dir), cfg)
             log(f"data: reusing the dataset in {out_dir} (same data settings, key {key})")
             return saved
+    if cfg.get("sources"):
+        return prepare_corpus(cfg, out_dir, key, log)
 
     initial_tokens = cfg.get("initial_tokens") or SIZE_TOKEN_TARGETS[cfg["size"]][0]
     final_tokens = cfg.get("final_tokens") or SIZE_TOKEN_TARGETS[cfg["size"]][1]
@@ -540,7 +729,7 @@ def prepare_data(cfg, out_dir, log=print):
     timings["tokenizer_s"] = round(time.time() - t, 3)
     t = time.time()
     prompts = [s.get("prompt", "") for s in selected] if domain in REASONING_DOMAINS else None
-    meta = write_dataset(docs, enc, out_dir, cfg["val_fraction"], cfg["seed"], prompts)
+    meta = write_dataset(docs, enc, out_dir, cfg["val_fraction"] or 0.1, cfg["seed"], prompts)
     timings["write_s"] = round(time.time() - t, 3)
     _check_train_size(meta, cfg)
     timings["total_s"] = round(time.time() - t0, 3)
@@ -566,6 +755,11 @@ def print_data_stats(info, log=print):
     log(f"average length  {s['avg_tokens']} tokens (estimate)")
     log(f"distinct openings {s['distinct_openings_share']:.1%}, duplicate rate {s['duplicate_rate']:.2%}")
     log(f"top keywords    {', '.join(s['top_keywords'])}")
+    if info.get("length_scan"):
+        log(f"length in tokens per source (length_scan.svg): count  min  p50  p90  p95  p99  max  over max_tokens")
+        for source, v in info["length_scan"].items():
+            log(f"  {source}: {v['count']}  {v['min']}  {v['p50']}  {v['p90']}  {v['p95']}  {v['p99']}  {v['max']}  "
+                f"{v['over_max_tokens']}")
 
 
 def main(argv):

@@ -106,3 +106,59 @@ def write_loss_svg(metrics_path, svg_path, width=640, height=360):
              f'<text x="{width - pad - 90}" y="{pad}" fill="#1f77b4">train loss</text>',
              f'<text x="{width - pad - 90}" y="{pad + 16}" fill="#d62728">val loss</text>', '</svg>']
     write_atomic(svg_path, '\n'.join(parts))
+
+
+HISTOGRAM_COLOURS = ('#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#8c564b', '#e377c2')
+
+
+def write_histogram_svg(lengths_by_source, svg_path, limit=None, bins=30, width=640, height=360):
+    """How many documents have each length (in tokens), one outlined series per source, with the limit
+    beyond which documents are dropped as a dashed line: a small standalone SVG picture."""
+    everything = [n for ns in lengths_by_source.values() for n in ns]
+    if not everything:
+        return
+    show_limit = bool(limit) and limit <= 1.5 * max(everything)  # else it would squash the bars to the left
+    top = max(max(everything), limit if show_limit else 0, 1)
+    step = max(1, -(-top // bins))  # ceil: bins of whole tokens that cover the longest document
+    counts = {s: [0] * bins for s in lengths_by_source}
+    for s, ns in lengths_by_source.items():
+        for n in ns:
+            counts[s][min(bins - 1, n // step)] += 1
+    y_max = max(max(c) for c in counts.values()) or 1
+    pad, plot_w, plot_h = 50, width - 100, height - 100
+
+    def x(tokens):
+        return pad + plot_w * tokens / (step * bins)
+
+    def y(count):
+        return height - pad - plot_h * count / y_max
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">',
+             f'<rect width="{width}" height="{height}" fill="white"/>',
+             f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="black"/>',
+             f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{height - pad}" stroke="black"/>',
+             f'<text x="{width / 2}" y="{height - 15}" text-anchor="middle">document length in tokens</text>',
+             f'<text x="5" y="{pad - 10}">documents</text>']
+    for k in range(0, bins + 1, 5):
+        parts.append(f'<text x="{x(k * step):.1f}" y="{height - pad + 15}" text-anchor="middle">{k * step}</text>')
+    for frac in (0.5, 1.0):
+        parts.append(f'<text x="{pad - 5}" y="{y(y_max * frac) + 4:.1f}" text-anchor="end">{round(y_max * frac)}</text>')
+    for i, (source, c) in enumerate(counts.items()):
+        colour = HISTOGRAM_COLOURS[i % len(HISTOGRAM_COLOURS)]
+        steps = ' '.join(f"{x(b * step):.1f},{y(n):.1f} {x((b + 1) * step):.1f},{y(n):.1f}" for b, n in enumerate(c))
+        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" '
+                     f'points="{x(0):.1f},{y(0):.1f} {steps} {x(bins * step):.1f},{y(0):.1f}"/>')
+        parts.append(f'<text x="{width - pad}" y="{pad + 16 * i}" text-anchor="end" fill="{colour}">'
+                     f'{_xml(source)} ({len(lengths_by_source[source])})</text>')
+    if show_limit:
+        parts.append(f'<line x1="{x(limit):.1f}" y1="{pad}" x2="{x(limit):.1f}" y2="{height - pad}" stroke="#d62728" '
+                     f'stroke-dasharray="4,3"/><text x="{x(limit) - 4:.1f}" y="{pad + 16 * len(counts) + 8}" text-anchor="end" '
+                     f'fill="#d62728">max_tokens {limit}</text>')
+    elif limit:
+        parts.append(f'<text x="{width - pad}" y="{pad + 16 * len(counts) + 8}" text-anchor="end" fill="#d62728">'
+                     f'max_tokens {limit}: beyond the longest document</text>')
+    write_atomic(svg_path, '\n'.join(parts + ['</svg>']))
+
+
+def _xml(text):
+    return text.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;').replace('"', '&quot;')

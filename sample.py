@@ -5,6 +5,8 @@ Sample from a trained model folder, streaming tokens to the terminal as they are
     python sample.py --out_dir=... --start="Spicy tofu" --num_samples=3 --temperature=0.7
     python sample.py --out_dir=... --start=FILE:prompt.txt
     python sample.py --out_dir=... --interactive
+    python sample.py --out_dir=... --chat                  # a model trained on chat sources
+    python sample.py --out_dir=... --fim_prefix=FILE:head.py --fim_suffix=FILE:tail.py  # code: fill the middle
     python sample.py --out_dir=... --eval=math      # accuracy on held-out math problems, per level
 """
 import argparse
@@ -18,7 +20,8 @@ import torch
 import model as gpt
 from common import UserError, run_command, write_atomic
 from problems import MATH_LEVELS, generate_math_problems, problem_prompt
-from tokenizer import load_tokenizer
+from corpora import render_chat
+from tokenizer import END_TURN, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX, encode_segments, load_tokenizer
 from verify import check_math
 
 EVAL_SEED_OFFSET = 7919  # held-out problems come from another seed than the training ones
@@ -57,22 +60,78 @@ def load_model(out_dir, device, weights='best'):
     return model.to(device).eval(), enc
 
 
-def stream_sample(model, enc, start_ids, args, generator, write=sys.stdout.write):
-    """Generate one sample, writing text as tokens arrive; returns the generated text."""
+def stream_sample(model, enc, start_ids, args, generator, write=sys.stdout.write, stop_tokens=()):
+    """Generate one sample, writing text as tokens arrive, until <|endoftext|> or one of stop_tokens;
+    returns the generated text."""
+    stop = (enc.eot_token, *stop_tokens)
     x = torch.tensor([start_ids], dtype=torch.long, device=args.device)
     utf8 = codecs.getincrementaldecoder('utf-8')(errors='replace')  # a character may span tokens
     pieces = []
     for token in model.generate_stream(x, args.max_new_tokens, args.temperature, args.top_k, args.top_p,
                                        use_cache=not args.no_cache, generator=generator,
-                                       stop_tokens=(enc.eot_token,)):
+                                       stop_tokens=stop):
         t = token.item()
-        if t == enc.eot_token:
+        if t in stop:
             break
         piece = utf8.decode(enc.decode_single_token_bytes(t))
         pieces.append(piece)
         write(piece)
         sys.stdout.flush()
     return ''.join(pieces)
+
+
+def read_text_arg(text, flag):
+    """A flag's text, or the contents of the file it names as FILE:path."""
+    if not text.startswith('FILE:'):
+        return text
+    path = text[5:]
+    if not os.path.isfile(path):
+        raise UserError(f"{flag} file '{path}' not found")
+    try:
+        with open(path, encoding='utf-8') as f:
+            return f.read()
+    except UnicodeDecodeError:
+        raise UserError(f"{flag} file '{path}' is not UTF-8 text") from None
+
+
+def special_token(enc, name, what):
+    """The id of a special token the model was trained with, or a one-line error saying how to get one."""
+    if name not in enc._special_tokens:
+        raise UserError(f"this model has no {name} token, so it was not trained for {what}; train one with "
+                        f"sources='{'chat' if what == 'chat' else 'code'}:PATH' (README, 'Train on your own text')")
+    return enc._special_tokens[name]
+
+
+def fill_in_the_middle(model, enc, prefix, suffix, args, generator, write=sys.stdout.write):
+    """The code between prefix and suffix, as the model was trained on it: prefix, suffix, then the middle
+    (corpora.py's order)."""
+    ids = ([special_token(enc, FIM_PREFIX, 'fill-in-the-middle')] + enc.encode_ordinary(prefix)
+           + [enc._special_tokens[FIM_SUFFIX]] + enc.encode_ordinary(suffix) + [enc._special_tokens[FIM_MIDDLE]])
+    return stream_sample(model, enc, ids, args, generator, write)
+
+
+def chat_loop(model, enc, args, generator, system=''):
+    """Talk to a model trained on chat sources: each turn is formatted as in training (corpora.render_chat),
+    the reply streams until the model ends its turn. The oldest turns leave when the context is full."""
+    end = special_token(enc, END_TURN, 'chat')
+    messages = [{'role': 'system', 'content': system}] if system else []
+    print("chat with the model (Ctrl-D to quit)")
+    while True:
+        try:
+            line = input('you> ')
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return
+        messages.append({'role': 'user', 'content': line})
+        while True:
+            ids, _ = encode_segments(enc, render_chat(messages, start_reply=True))
+            if len(ids) <= model.config.block_size - 16 or len(messages) <= 1:
+                break
+            messages.pop(1 if system else 0)  # forget the oldest turn, keep the system text
+        sys.stdout.write('model> ')
+        reply = stream_sample(model, enc, ids[-model.config.block_size:], args, generator, stop_tokens=(end,))
+        print()
+        messages.append({'role': 'assistant', 'content': reply})
 
 
 def encode_start(enc, text):
@@ -169,6 +228,10 @@ def main(argv):
     p.add_argument('--weights', default='best', choices=('best', 'latest'), help="model.safetensors or ckpt.pt")
     p.add_argument('--no_cache', action='store_true', help="recompute the whole context every token")
     p.add_argument('--interactive', action='store_true', help="a prompt loop")
+    p.add_argument('--chat', action='store_true', help="a chat loop, for a model trained on chat sources")
+    p.add_argument('--system', default='', help="--chat: a system message, or FILE:path")
+    p.add_argument('--fim_prefix', default=None, help="code before the gap (text or FILE:path); prints the middle")
+    p.add_argument('--fim_suffix', default='', help="code after the gap (text or FILE:path)")
     p.add_argument('--eval', choices=('math',), help="measure the model instead of sampling: math = exact-answer "
                    "accuracy per level on held-out generated problems (saved as eval_math.json)")
     p.add_argument('--eval_problems', type=int, default=100, help="held-out problems per level for --eval")
@@ -198,13 +261,16 @@ def main(argv):
             sys.stdout.write(start)
             stream_sample(model, enc, encode_start(enc, start), args, generator)
             print()
-    start = args.start
-    if start.startswith('FILE:'):
-        path = start[5:]
-        if not os.path.isfile(path):
-            raise UserError(f"--start file '{path}' not found")
-        with open(path, encoding='utf-8') as f:
-            start = f.read()
+    if args.chat:
+        chat_loop(model, enc, args, generator, read_text_arg(args.system, '--system'))
+        return
+    if args.fim_prefix is not None:
+        prefix, suffix = read_text_arg(args.fim_prefix, '--fim_prefix'), read_text_arg(args.fim_suffix, '--fim_suffix')
+        for i in range(args.num_samples):
+            fill_in_the_middle(model, enc, prefix, suffix, args, generator)
+            print('\n' + '-' * 40)
+        return
+    start = read_text_arg(args.start, '--start')
     for i in range(args.num_samples):
         sys.stdout.write(start)
         stream_sample(model, enc, encode_start(enc, start), args, generator)

@@ -25,7 +25,18 @@ generation_method = 'template'  # 'template' (offline), 'ollama' or 'openai' (te
 initial_tokens = 0  # tokens to generate; 0 = the size's default (data.SIZE_TOKEN_TARGETS)
 final_tokens = 0  # tokens kept after refinement; 0 = the size's default
 tokenizer = 'bpe'  # 'bpe' (trained on the run's data) or 'gpt2' (tiktoken, 50,257 tokens)
-val_fraction = 0.1  # share of documents held out for validation
+val_fraction = 0.0  # share of documents held out for validation; 0 = 0.1 for generated data, 0.15 for sources
+overwrite = False  # replace train.jsonl / eval.jsonl that a data step with other settings wrote
+# users' own text (corpora.py): when set, these are the data instead of generated documents
+sources = ''  # 'KIND:PATH[@WEIGHT], ...': files (txt/md/jsonl), code (a folder), git (a repo), chat (jsonl)
+code_extensions = 'py,js,ts,jsx,tsx,sql,css,html,md,sh,c,h,cpp,go,rs,java,rb'  # files the 'code' source reads
+code_per_file = 6  # 'code': windows taken from each file
+max_chars = 1600  # 'code' windows and 'files' chunks: at most this many characters
+fim_rate = 0.5  # 'code': share of windows turned into fill-in-the-middle examples (the rest stay plain)
+git_max_files = 20  # 'git': skip commits touching more files than this
+git_max_lines = 400  # 'git': skip commits changing more lines than this
+redact = 'auto'  # e-mails, phones, IPs, keys, home-folder user names: 'auto' = in chat and git; True/False = all/none
+max_tokens = 2048  # sources: drop documents longer than this many tokens (counted in the length scan)
 # problems to solve (problems.py, verify.py): a prompt about math, or a problems_file
 problems_file = ''  # MATH / GSM8K (JSON or JSONL) or APPS-style problems; '' = generated math word problems
 max_level = 5  # generated math problems of levels 1 (one small sum) to 5 (linear equations)
@@ -84,16 +95,18 @@ DEFAULTS = {k: v for k, v in globals().items() if not k.startswith('_') and isin
 CHOICES = {'init_from': ('scratch', 'resume'), 'size': tuple(gpt.PRESETS), 'tokenizer': TOKENIZER_KINDS,
            'generation_method': ('template', 'ollama', 'openai'), 'fallback': ('template', 'none'),
            'teacher_device': ('cpu', 'gpu'), 'device': ('auto', 'cpu', 'cuda', 'mps'),
-           'dtype': ('auto', 'float32', 'bfloat16', 'float16'), 'compile': ('auto', True, False)}
+           'dtype': ('auto', 'float32', 'bfloat16', 'float16'), 'compile': ('auto', True, False),
+           'redact': ('auto', True, False)}
 # (lowest, highest) allowed; None = no bound. Shapes may be 0, meaning the size preset's value.
 LIMITS = {**{k: (1, None) for k in ('batch_size', 'gradient_accumulation_steps', 'max_iters', 'eval_interval',
                                     'eval_iters', 'log_interval', 'concurrency', 'num_predict',
-                                    'solutions_per_problem')},
+                                    'solutions_per_problem', 'code_per_file', 'max_chars', 'git_max_files',
+                                    'git_max_lines', 'max_tokens')},
           **{k: (0, None) for k in ('n_layer', 'n_head', 'n_embd', 'block_size', 'vocab_size', 'initial_tokens',
                                     'final_tokens', 'epochs', 'learning_rate', 'min_lr', 'warmup_iters', 'lr_decay_iters',
                                     'weight_decay', 'eps', 'grad_clip', 'patience', 'gen_temperature', 'cpu_peak_flops',
                                     'connect_timeout_s', 'generate_timeout_s', 'judge_timeout_s')},
-          'dropout': (0.0, 0.9), 'val_fraction': (0.01, 0.5), 'beta1': (0.0, 0.9999), 'beta2': (0.0, 0.9999),
+          'dropout': (0.0, 0.9), 'val_fraction': (0.0, 0.5), 'fim_rate': (0.0, 1.0), 'beta1': (0.0, 0.9999), 'beta2': (0.0, 0.9999),
           'gen_top_p': (0.01, 1.0), 'max_level': (1, 5), 'eval_problems': (0, None)}
 
 

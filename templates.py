@@ -6,6 +6,7 @@ and the same (prompt, domain, seed) always gives the same documents. A generator
 its documents obey their domain's rules by construction.
 """
 import random
+import re
 
 from common import UserError
 from templates_cooking import recipe
@@ -13,7 +14,9 @@ from templates_general import story
 from templates_poetry import poem
 from templates_technical import guide
 from tokenizer import estimate_tokens
-from words import prompt_words, word_forms
+from words import BOY_NAMES, GIRL_NAMES, prompt_words, word_forms
+
+NAMES = set(GIRL_NAMES + BOY_NAMES)
 
 GENERATORS = {"cooking": recipe, "poetry": lambda rng, w, ws: poem(rng, w),
               "technical": lambda rng, w, ws: guide(rng, ws), "general": lambda rng, w, ws: story(rng, ws)}
@@ -37,3 +40,44 @@ def generate_template_samples(prompt, domain, n_tokens, seed):
         docs.append(doc)
         total += estimate_tokens(doc)
     return docs
+
+
+# -----------------------------------------------------------------------------
+# conversations: the chat preset's data (configs/chat_small.jsonl), asked for by a user, answered by a generator
+
+def _request(domain, doc, rng):
+    """What a user might have typed to get doc: its title, or the name its story uses most."""
+    title = re.sub(r"^[^:]{1,12}: ", "", doc.split("\n", 1)[0].strip())  # a dated guide's title
+    if domain == "cooking":
+        return rng.choice(("How do I make {t}?", "Can you give me a recipe for {t}?", "I'd like to cook {t} tonight.",
+                           "Recipe for {t}, please.")).format(t=title.lower())
+    if domain == "poetry":
+        return rng.choice(("Write me a poem called \"{t}\".", "A short poem titled {t}, please.",
+                           "Could you write a poem named {t}?")).format(t=title)
+    if domain == "technical":
+        return rng.choice(("Write me a how-to: {t}.", "I need a guide for this: {t}.", "Step by step, please: {t}.")
+                          ).format(t=title[0].lower() + title[1:])
+    names = [w for w in re.findall(r"[A-Z][a-z]+", doc) if w in NAMES]
+    name = max(names, key=names.count) if names else "a little fox"  # the hero: named most, then first
+    return rng.choice(("Tell me a bedtime story about {n}.", "A short story with {n} in it, please.",
+                       "Can you tell a story about a child called {n}?")).format(n=name)
+
+
+CHAT_SYSTEM = "You are a friendly assistant who writes recipes, poems, how-to guides and bedtime stories."
+CHAT_THANKS = ("Thanks! Another one, please.", "Lovely. One more?", "Great, can I have another?")
+
+
+def template_conversations(n, seed):
+    """n conversations {"messages": [...]} in which a user asks for a recipe, a poem, a how-to guide or a
+    story and the assistant answers with a generated one; some have a system message or a second request."""
+    rng = random.Random(seed)
+    conversations = []
+    for i in range(n):
+        domain = DOMAINS[i % len(DOMAINS)]
+        messages = [{"role": "system", "content": CHAT_SYSTEM}] if rng.random() < 0.3 else []
+        for turn in range(1 + (rng.random() < 0.25)):
+            doc = GENERATORS[domain](rng, [], set())
+            ask = _request(domain, doc, rng) if turn == 0 else rng.choice(CHAT_THANKS)
+            messages += [{"role": "user", "content": ask}, {"role": "assistant", "content": doc}]
+        conversations.append({"messages": messages})
+    return conversations

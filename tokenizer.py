@@ -15,6 +15,11 @@ import tiktoken
 from common import UserError, write_atomic
 
 EOT = "<|endoftext|>"
+# Users' own text (corpora.py) adds these: fill-in-the-middle marks (the order of the FIM paper, Bavarian et
+# al. 2022, and StarCoder) and chat roles. Each is one token, after the vocabulary and <|endoftext|>.
+FIM_PREFIX, FIM_SUFFIX, FIM_MIDDLE = "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"
+SYSTEM, USER, ASSISTANT, END_TURN = "<|system|>", "<|user|>", "<|assistant|>", "<|end|>"
+CORPUS_SPECIALS = (FIM_PREFIX, FIM_SUFFIX, FIM_MIDDLE, SYSTEM, USER, ASSISTANT, END_TURN)
 
 # Counts words and single punctuation marks. On English recipe/story text GPT-2 gives about 1.1-1.3
 # tokens per such match (long or rare words split into several), so this is a slight underestimate;
@@ -50,16 +55,16 @@ def get_gpt2_encoding():
                         f"files, or run once with internet") from e
 
 
-def train_bpe(texts, vocab_size, split_digits=False):
-    """Byte-level BPE trained on texts: 256 byte tokens, then merges, then <|endoftext|> as the last id.
-    split_digits keeps every digit a token of its own (DIGITS_PATTERN).
+def train_bpe(texts, vocab_size, split_digits=False, specials=()):
+    """Byte-level BPE trained on texts: 256 byte tokens, then merges, then <|endoftext|> and the other
+    specials as the last ids (vocab_size counts them). split_digits keeps every digit a token of its own.
 
     Words (pre-tokens) are counted once; each merge then updates only the pair counts of the words that
     contain the merged pair (found through a pair -> words index), and a heap with stale entries skipped
     picks the most frequent pair. Stops early, with a smaller vocabulary, when no pair occurs twice.
     """
-    if vocab_size < 257:
-        raise UserError(f"vocab_size {vocab_size} is too small for a byte-level BPE; use at least 257")
+    if vocab_size < 257 + len(specials):
+        raise UserError(f"vocab_size {vocab_size} is too small for a byte-level BPE; use at least {257 + len(specials)}")
     word_counts = collections.Counter()
     for text in texts:
         word_counts.update((_PRETOKENIZE_DIGITS_RE if split_digits else _PRETOKENIZE_RE).findall(text))
@@ -77,7 +82,7 @@ def train_bpe(texts, vocab_size, split_digits=False):
 
     token_bytes = [bytes([b]) for b in range(256)]
     ranks = {b: i for i, b in enumerate(token_bytes)}
-    while len(ranks) < vocab_size - 1 and heap:
+    while len(ranks) < vocab_size - 1 - len(specials) and heap:
         neg, pair = heapq.heappop(heap)
         if pair_counts.get(pair, 0) != -neg:
             continue  # stale heap entry; the current count was pushed again when it changed
@@ -119,18 +124,53 @@ def train_bpe(texts, vocab_size, split_digits=False):
                 heapq.heappush(heap, (-c, p))
             else:
                 del pair_counts[p]
-    return _bpe_encoding(ranks, DIGITS_PATTERN if split_digits else GPT2_PATTERN)
+    return tiktoken.Encoding(f"text2gpt1-bpe-{len(ranks) + 1 + len(specials)}",
+                             pat_str=DIGITS_PATTERN if split_digits else GPT2_PATTERN, mergeable_ranks=ranks,
+                             special_tokens=_with_specials({EOT: len(ranks)}, specials))
 
 
-def _bpe_encoding(ranks, pattern):
-    return tiktoken.Encoding(f"text2gpt1-bpe-{len(ranks) + 1}", pat_str=pattern,
-                             mergeable_ranks=ranks, special_tokens={EOT: len(ranks)})
+def _with_specials(special_tokens, extra):
+    """special_tokens with each of extra added after the last id."""
+    out = dict(special_tokens)
+    for name in extra:
+        out.setdefault(name, max(out.values()) + 1)
+    return out
+
+
+def get_gpt2_with_specials(specials):
+    """GPT-2's encoding with specials added as ids 50,257 on: the model's vocabulary grows to fit them."""
+    gpt2 = get_gpt2_encoding()
+    if not specials:
+        return gpt2
+    return tiktoken.Encoding("gpt2+specials", pat_str=gpt2._pat_str, mergeable_ranks=gpt2._mergeable_ranks,
+                             special_tokens=_with_specials(gpt2._special_tokens, specials))
+
+
+def encode_segments(enc, segments):
+    """(ids, learned) for a document given as [[text, learned], ...]: a piece that is a special token's name
+    becomes that token, any other piece is encoded as plain text (so a user's text that happens to contain
+    '<|user|>' stays text). Pieces are encoded apart, as at inference, where the model continues the
+    tokens of what it was given."""
+    specials = enc._special_tokens
+    pieces = [(t, bool(learned)) for t, learned in segments if t]
+    plain = enc.encode_ordinary_batch([t for t, _ in pieces if t not in specials])
+    ids, learned, k = [], [], 0
+    for text, learn in pieces:
+        if text in specials:
+            piece = [specials[text]]
+        else:
+            piece, k = plain[k], k + 1
+        ids.extend(piece)
+        learned.extend([int(learn)] * len(piece))
+    return ids, learned
 
 
 def save_tokenizer(enc, path):
     """Write enc as JSON: {"type": "gpt2"}, or a BPE's pattern, base64 token bytes by rank and specials."""
     if enc.name == "gpt2":
         obj = {"type": "gpt2"}
+    elif enc.name == "gpt2+specials":
+        obj = {"type": "gpt2", "special_tokens": enc._special_tokens}
     else:
         by_rank = sorted(enc._mergeable_ranks.items(), key=lambda kv: kv[1])
         obj = {"type": "bpe", "name": enc.name, "pattern": enc._pat_str,
@@ -145,7 +185,7 @@ def load_tokenizer(path):
         with open(path, encoding="utf-8") as f:
             obj = json.load(f)
         if obj["type"] == "gpt2":
-            return get_gpt2_encoding()
+            return get_gpt2_with_specials([k for k, _ in sorted(obj.get("special_tokens", {}).items(), key=lambda kv: kv[1])])
         ranks = {base64.b64decode(t): i for i, t in enumerate(obj["tokens"])}
         return tiktoken.Encoding(obj["name"], pat_str=obj["pattern"], mergeable_ranks=ranks,
                                  special_tokens={k: int(v) for k, v in obj["special_tokens"].items()})
@@ -162,11 +202,12 @@ def load_tokenizer(path):
 TOKENIZER_KINDS = ("bpe", "gpt2")
 
 
-def make_tokenizer(kind, texts, vocab_size, split_digits=False):
-    """'bpe': a byte-level BPE trained on texts with vocab_size tokens; 'gpt2': GPT-2's own 50,257."""
+def make_tokenizer(kind, texts, vocab_size, split_digits=False, specials=()):
+    """'bpe': a byte-level BPE trained on texts with vocab_size tokens; 'gpt2': GPT-2's own 50,257. Both
+    with <|endoftext|>, and specials (names) as further tokens."""
     if kind == "bpe":
-        return train_bpe(texts, vocab_size, split_digits)
+        return train_bpe(texts, vocab_size, split_digits, specials)
     if kind == "gpt2":
-        return get_gpt2_encoding()
+        return get_gpt2_with_specials(specials)
     raise UserError(f"unknown tokenizer {kind!r}; choose one of {', '.join(TOKENIZER_KINDS)}")
 

@@ -158,11 +158,12 @@ def set_up(cfg):
     if dev == 'cpu' and dt == 'bfloat16' and not gpt.cpu_has_bf16_units():
         log("warning: this CPU has no bf16 matrix units (AMX / AVX512-BF16); bf16 will be far slower than float32")
     torch.manual_seed(cfg['seed'] + rank)
-    if not cfg['dataset_dir'] and not cfg['prompt'].strip():
-        raise UserError("no prompt: pass --prompt=\"A GPT that writes ...\", a config from configs/, or --dataset_dir")
+    if not cfg['dataset_dir'] and not cfg['prompt'].strip() and not cfg['sources']:
+        raise UserError("no prompt: pass --prompt=\"A GPT that writes ...\", a config from configs/, --sources=KIND:PATH "
+                        "or --dataset_dir")
     if not cfg['out_dir']:
-        name = f"{data.detect_domain(cfg['prompt'])[0]}_{cfg['size']}_{time.strftime('%Y%m%d_%H%M%S')}" \
-            if cfg['prompt'] else f"dataset_{time.strftime('%Y%m%d_%H%M%S')}"
+        what = 'corpus' if cfg['sources'] else data.detect_domain(cfg['prompt'])[0] if cfg['prompt'] else 'dataset'
+        name = f"{what}_{cfg['size']}_{time.strftime('%Y%m%d_%H%M%S')}"
         cfg['out_dir'] = os.path.join('models', name)
         if ddp:  # every rank must write to the folder rank 0 named
             shared = [cfg['out_dir']]

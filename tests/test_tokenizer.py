@@ -100,3 +100,48 @@ def test_gpt2_without_cache_or_network_is_a_user_error(tmp_path, monkeypatch):
     monkeypatch.setattr(requests, "get", no_network)
     with pytest.raises(UserError, match="TIKTOKEN_CACHE_DIR"):
         get_gpt2_encoding()
+
+
+# --- the special tokens of users' own text: fill-in-the-middle marks and chat roles
+
+from tokenizer import CORPUS_SPECIALS, FIM_PREFIX, USER, encode_segments  # noqa: E402
+
+
+def test_bpe_with_specials_keeps_the_vocab_size_and_puts_them_last():
+    enc = train_bpe(SMALL_CORPUS, 300, specials=CORPUS_SPECIALS)
+    assert enc.n_vocab == 300
+    ids = [enc._special_tokens[s] for s in (EOT,) + CORPUS_SPECIALS]
+    assert ids == list(range(300 - len(ids), 300))
+
+
+def test_saved_tokenizer_with_specials_loads_with_identical_ids(tmp_path):
+    enc = train_bpe(SMALL_CORPUS, 300, specials=CORPUS_SPECIALS)
+    save_tokenizer(enc, str(tmp_path / "tokenizer.json"))
+    again = load_tokenizer(str(tmp_path / "tokenizer.json"))
+    assert again._special_tokens == enc._special_tokens
+    assert again.encode_ordinary("Rice with garlic") == enc.encode_ordinary("Rice with garlic")
+
+
+@pytest.mark.skipif(not HAVE_GPT2_CACHE, reason="GPT-2 vocabulary files not in TIKTOKEN_CACHE_DIR (../shared/tiktoken_cache)")
+def test_gpt2_with_specials_grows_the_vocabulary_and_saves(tmp_path):
+    enc = make_tokenizer("gpt2", [], 0, specials=CORPUS_SPECIALS)
+    assert enc.n_vocab == 50257 + len(CORPUS_SPECIALS)
+    assert enc._special_tokens[FIM_PREFIX] == 50257
+    assert enc.encode_ordinary("hello world") == get_gpt2_encoding().encode_ordinary("hello world")
+    save_tokenizer(enc, str(tmp_path / "t.json"))
+    assert load_tokenizer(str(tmp_path / "t.json"))._special_tokens == enc._special_tokens
+
+
+def test_segments_encode_special_names_as_tokens_and_mark_what_is_learned():
+    enc = train_bpe(SMALL_CORPUS, 300, specials=CORPUS_SPECIALS)
+    ids, learned = encode_segments(enc, [[USER, False], ["Rice?", False], ["Garlic.", True]])
+    assert ids[0] == enc._special_tokens[USER]
+    assert enc.decode(ids[1:]) == "Rice?Garlic."
+    assert learned == [0] * (1 + len(enc.encode_ordinary("Rice?"))) + [1] * len(enc.encode_ordinary("Garlic."))
+
+
+def test_a_special_name_inside_users_text_stays_text():
+    enc = train_bpe(SMALL_CORPUS, 300, specials=CORPUS_SPECIALS)
+    ids, _ = encode_segments(enc, [[f"he typed {USER} here", True]])
+    assert enc._special_tokens[USER] not in ids
+    assert enc.decode(ids) == f"he typed {USER} here"

@@ -1,0 +1,584 @@
+"""
+Users' own text as training documents: notes and text files, code (as fill-in-the-middle), the commits of
+a git repository, and chat conversations; plus the privacy pass that takes e-mails, phone numbers, IP
+addresses, keys and user names out of them before anything is trained.
+
+A document is a dict: text (the whole document), source ("KIND:PATH" as the user wrote it), kind (files,
+code, git, chat) and, where only some of it is to be learned, segments: [[piece, learned], ...] in order,
+with "".join(pieces) == text; a piece that is exactly a special token name is encoded as that token.
+Extra fields: path (files, code), fim (code), commit (git), messages (chat).
+"""
+import collections
+import glob
+import json
+import math
+import os
+import random
+import re
+import subprocess
+import tempfile
+import zlib
+
+from common import UserError
+from tokenizer import (ASSISTANT, CORPUS_SPECIALS, END_TURN, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX, SYSTEM,
+                       USER, estimate_tokens)
+
+SOURCE_KINDS = ("files", "code", "git", "chat")
+TEXT_EXTENSIONS = ("txt", "md", "jsonl")
+MIN_CODE_CHARS = 200        # smaller files are stubs (__init__.py, one-line configs): nothing to learn
+MAX_CODE_BYTES = 1_000_000  # larger "code" files are data dumps or generated bundles
+MAX_LINE_CHARS = 1000       # a line this long is minified or embedded data, not something a person wrote
+MAX_AVG_LINE_CHARS = 200
+# vendored, generated and tool folders: other people's code or build output, often many times the user's own
+SKIP_DIRS = {"node_modules", "vendor", "third_party", "dist", "build", "__pycache__", "venv", "env",
+             "site-packages", "target"}  # and every folder whose name starts with '.' (.git, .venv, .tox, ...)
+LOCKFILES = {"package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lockb",
+             "poetry.lock", "Pipfile.lock", "uv.lock", "Cargo.lock", "Gemfile.lock", "composer.lock",
+             "go.sum", "mix.lock", "flake.lock", "packages.lock.json", "Podfile.lock"}
+ROLE_TOKENS = {"system": SYSTEM, "user": USER, "assistant": ASSISTANT}
+
+# -----------------------------------------------------------------------------
+# the sources line of a config
+
+
+def parse_sources(spec):
+    """'files:notes/*.md, git:~/src/app@0.5' -> [(kind, path, weight), ...] with ~ expanded and weight 1.0
+    unless @WEIGHT is given. Paths may not contain commas, and text after the last '@' with no path
+    separator in it is read as the weight."""
+    sources = []
+    for entry in (e.strip() for e in (spec or "").split(",")):
+        if not entry:
+            continue
+        kind, sep, path = entry.partition(":")
+        kind = kind.strip().lower()
+        if not sep or kind not in SOURCE_KINDS:
+            raise UserError(f"corpus source '{entry}' does not start with a known kind; write KIND:PATH with "
+                            f"KIND one of {', '.join(SOURCE_KINDS)}, e.g. files:notes/*.md")
+        weight = 1.0
+        head, at, tail = path.rpartition("@")
+        if at and "/" not in tail and "\\" not in tail:
+            try:
+                weight = float(tail)
+            except ValueError:
+                weight = 0.0
+            if not 0 < weight < math.inf:  # also refuses nan
+                raise UserError(f"corpus source '{entry}' has weight '{tail}'; write a number above 0 after "
+                                f"the path, e.g. {kind}:{head.strip()}@2")
+            path = head
+        path = path.strip()
+        if not path:
+            raise UserError(f"corpus source '{entry}' has no path; write it as {kind}:PATH, e.g. {kind}:~/notes")
+        sources.append((kind, os.path.expanduser(path), weight))
+    if not sources:
+        raise UserError("the corpus sources are empty; list them as KIND:PATH[@WEIGHT] separated by commas, "
+                        "e.g. files:notes/*.md, code:~/src/app")
+    return sources
+
+
+# -----------------------------------------------------------------------------
+# reading files: walking folders, text or not, JSON lines, cutting text into pieces
+
+
+def walk_files(folder, extensions):
+    """Paths under folder whose extension is in extensions, in sorted (deterministic) order, leaving out
+    hidden files and SKIP_DIRS / hidden folders."""
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+        for name in sorted(files):
+            if not name.startswith(".") and extension(name) in extensions:
+                yield os.path.join(root, name)
+
+
+def extension(path):
+    return os.path.splitext(path)[1][1:].lower()
+
+
+def read_text(path):
+    """The file's text with line ends made '\\n', or None if it is binary (a NUL byte) or not UTF-8."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    if b"\0" in raw:
+        return None
+    try:
+        return raw.decode("utf-8-sig").replace("\r\n", "\n")
+    except UnicodeDecodeError:
+        return None
+
+
+def jsonl_records(path):
+    """Yields (line number, record) for each non-blank line; a line that is not JSON is the user's to fix."""
+    with open(path, encoding="utf-8-sig", errors="replace") as f:
+        for n, line in enumerate(f, 1):
+            if line.strip():
+                try:
+                    yield n, json.loads(line)
+                except json.JSONDecodeError as e:
+                    raise UserError(f"{path}, line {n}: not JSON ({e.msg}); fix the line or remove it") from None
+
+
+def line_windows(text, max_chars):
+    """Consecutive windows of at most max_chars characters, cut at line starts; a longer line is hard-cut.
+    "".join(windows) == text."""
+    windows, current = [], ""
+    for line in text.splitlines(keepends=True):
+        for i in range(0, len(line), max_chars):
+            piece = line[i:i + max_chars]
+            if len(current) + len(piece) > max_chars:
+                windows.append(current)
+                current = ""
+            current += piece
+    return windows + [current] if current else windows
+
+
+def text_chunks(text, max_chars):
+    """Text cut at blank lines into chunks of at most max_chars characters, whole paragraphs packed
+    together; a paragraph longer than max_chars is cut at line ends, then hard."""
+    pieces = []
+    for paragraph in re.split(r"\n[ \t]*\n", text):
+        paragraph = paragraph.strip("\n")
+        if len(paragraph) > max_chars:
+            pieces += [w.rstrip("\n") for w in line_windows(paragraph, max_chars) if w.strip()]
+        elif paragraph.strip():
+            pieces.append(paragraph)
+    chunks = []
+    for piece in pieces:
+        if chunks and len(chunks[-1]) + 2 + len(piece) <= max_chars:
+            chunks[-1] += "\n\n" + piece
+        else:
+            chunks.append(piece)
+    return chunks
+
+
+# -----------------------------------------------------------------------------
+# files: notes, text, markdown and JSONL records
+
+
+def file_documents(pattern, max_chars):
+    """Documents from a file, a folder (every .txt/.md/.jsonl under it) or a glob -> (docs, report).
+    Text is cut into chunks of at most max_chars; a JSONL record gives one document from its 'text', or
+    a chat document from its 'messages'. Report: files, files_skipped (binary), records_skipped,
+    chats_dropped."""
+    if os.path.isdir(pattern):
+        paths = list(walk_files(pattern, TEXT_EXTENSIONS))
+    elif os.path.isfile(pattern):
+        paths = [pattern]
+    else:
+        paths = sorted(p for p in glob.glob(pattern, recursive=True) if os.path.isfile(p))
+    if not paths:
+        raise UserError(f"files:{pattern} matches no files; give a file, a folder of .txt/.md/.jsonl files "
+                        f"or a glob such as notes/**/*.md")
+    source = f"files:{pattern}"
+    docs, report = [], {"files": 0, "files_skipped": 0, "records_skipped": 0, "chats_dropped": 0}
+    for path in paths:
+        if extension(path) != "jsonl":
+            text = read_text(path)
+            report["files_skipped" if text is None else "files"] += 1
+            docs += [{"text": chunk, "source": source, "kind": "files", "path": path}
+                     for chunk in text_chunks(text or "", max_chars)]
+            continue
+        report["files"] += 1
+        for _, record in jsonl_records(path):
+            if isinstance(record, dict) and isinstance(record.get("text"), str) and record["text"].strip():
+                docs.append({"text": record["text"], "source": source, "kind": "files", "path": path})
+            elif isinstance(record, dict) and isinstance(record.get("messages"), list):
+                doc = chat_document(clean_messages(record["messages"]), source)
+                report["chats_dropped"] += doc is None
+                docs += [doc] if doc else []
+            else:
+                report["records_skipped"] += 1
+    return docs, report
+
+
+# -----------------------------------------------------------------------------
+# code: windows of the user's source files, most as fill-in-the-middle (Bavarian et al. 2022, "Efficient
+# Training of Language Models to Fill in the Middle"): the model learns to write a middle given what comes
+# before and after, which is what an editor asks of it, and loses nothing at left-to-right writing.
+
+
+def code_skip_reason(name, text):
+    """Why a code file is not worth learning from (lockfile, minified, generated, tiny), or None."""
+    if name in LOCKFILES or name.endswith(".lock"):
+        return "lockfile"
+    if ".min." in name:
+        return "minified"
+    if len(text) < MIN_CODE_CHARS:
+        return "tiny"
+    lines = text.splitlines() or [""]
+    if max(map(len, lines)) > MAX_LINE_CHARS or len(text) / len(lines) > MAX_AVG_LINE_CHARS:
+        return "minified"
+    if re.search(r"@generated|DO NOT EDIT", "\n".join(lines[:5])):  # the markers code generators write
+        return "generated"
+    return None
+
+
+def fim_split(window, rng):
+    """(prefix, middle, suffix) with prefix + middle + suffix == window and a non-empty middle: two distinct
+    cut points drawn uniformly over the character positions, as in the FIM paper and StarCoder."""
+    i, j = sorted(rng.sample(range(len(window) + 1), 2))
+    return window[:i], window[i:j], window[j:]
+
+
+def fim_segments(prefix, middle, suffix):
+    """Segments in prefix-suffix-middle order, all learned (FIM paper: PSM, loss on every token); empty
+    prefix or suffix pieces are left out, the special tokens never."""
+    pieces = [FIM_PREFIX, prefix, FIM_SUFFIX, suffix, FIM_MIDDLE, middle]
+    return [[p, True] for p in pieces if p]
+
+
+def code_documents(folder, extensions, per_file, max_chars, fim_rate, seed):
+    """Up to per_file windows of at most max_chars characters from each usable code file under folder, a
+    share fim_rate of them as fill-in-the-middle documents -> (docs, report). The same seed gives the same
+    documents. Report: files_seen, files_used, skipped {reason: count}, fim_docs, plain_docs."""
+    extensions = tuple(e.strip().lstrip(".").lower() for e in extensions if e.strip())
+    if not os.path.isdir(folder):
+        raise UserError(f"code:{folder} is not a folder; point code: at the folder that holds your source files")
+    source = f"code:{folder}"
+    docs, skipped = [], collections.Counter()
+    report = {"files_seen": 0, "files_used": 0, "skipped": skipped, "fim_docs": 0, "plain_docs": 0}
+    for path in walk_files(folder, extensions):
+        report["files_seen"] += 1
+        relpath = os.path.relpath(path, folder).replace(os.sep, "/")
+        text = read_text(path) if os.path.getsize(path) <= MAX_CODE_BYTES else False
+        reason = ("too_large" if text is False else "binary" if text is None else
+                  code_skip_reason(os.path.basename(path), text))
+        if reason:
+            skipped[reason] += 1
+            continue
+        report["files_used"] += 1
+        # crc32 of the path, not hash(): Python salts str hashes per process, which would break determinism
+        rng = random.Random(seed + zlib.crc32(relpath.encode()))
+        windows = [w for w in line_windows(text, max_chars) if w.strip()]
+        for k in sorted(rng.sample(range(len(windows)), min(per_file, len(windows)))):
+            doc = {"text": windows[k], "source": source, "kind": "code", "path": relpath, "fim": False}
+            if rng.random() < fim_rate:
+                doc["segments"] = fim_segments(*fim_split(windows[k], rng))
+                doc.update(text="".join(p for p, _ in doc["segments"]), fim=True)
+            report["fim_docs" if doc["fim"] else "plain_docs"] += 1
+            docs.append(doc)
+    if not report["files_seen"]:
+        raise UserError(f"code:{folder} has no files ending in {', '.join('.' + e for e in extensions)}; "
+                        f"check the folder or set code_extensions")
+    if not docs:
+        raise UserError(f"code:{folder} has no usable code files (skipped: {dict(skipped)}); point it at "
+                        f"your own source, not a build or vendored folder")
+    return docs, report
+
+
+# -----------------------------------------------------------------------------
+# git: each meaningful commit as its message followed by its diff, oldest first, so the model learns
+# how the project changes and how people describe changes
+
+
+# first lines that say nothing about the change: work in progress, dependency bumps, chores, merges,
+# and a message that is only "typo" / "formatting" / "lint" (optionally "fix ...", "... code")
+NOISE_MESSAGE = re.compile(r"^(wip|bump|chore|merge|formatting|reformat\w*|fixup!|squash!)\b"
+                           r"|^(fix(es|ed)?\s+)?(a\s+)?(typos?|format(ting)?|lint(ing)?)"
+                           r"(\s+(code|files?|fix(es)?))?\W*$", re.IGNORECASE)
+
+
+def is_meaningful_message(message):
+    first = (message.strip().splitlines() or [""])[0].strip()
+    return len(first) >= 8 and len(first.split()) > 1 and not NOISE_MESSAGE.search(first)
+
+
+def run_git(repo, *args, problem="cannot be read"):
+    """git's stdout for a short command in repo; git missing or failing is the user's to fix."""
+    try:
+        result = subprocess.run(["git", "-C", repo, *args], capture_output=True, text=True, errors="replace")
+    except FileNotFoundError:
+        raise UserError("git is not installed; install git or remove the git: corpus source") from None
+    if result.returncode != 0:
+        why = (result.stderr.strip().splitlines() or ["git failed"])[-1]
+        raise UserError(f"git:{repo} {problem} ({why}); point git: at a git repository with commits")
+    return result.stdout
+
+
+def git_commits(repo):
+    """Yields (sha, message, diff lines) per non-merge commit, oldest first, streamed so a long history
+    does not have to fit in memory. The options keep the user's git settings (external diff tools, text
+    conversion, signatures, colour) out of the text."""
+    command = ["git", "-C", repo, "-c", "core.quotepath=off", "log", "-p", "--reverse", "--no-merges",
+               "--no-color", "--no-ext-diff", "--no-textconv", "--no-show-signature", "--find-renames",
+               "--src-prefix=a/", "--dst-prefix=b/",
+               "--format=%x1e%H%n%B%x1f"]  # \x1e starts a commit, \x1f ends its message: bytes text never holds
+    with tempfile.TemporaryFile() as stderr, subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr,
+                                                             text=True, errors="replace") as process:
+        sha, message, diff = None, [], None
+        for line in process.stdout:
+            if line.startswith("\x1e"):
+                if sha:
+                    yield sha, "".join(message), diff or []
+                sha, message, diff = line[1:].strip(), [], None
+            elif diff is None:
+                head, end, _ = line.partition("\x1f")
+                message.append(head)
+                diff = [] if end else None
+            elif line.strip() or diff:
+                diff.append(line)
+        if sha:
+            yield sha, "".join(message), diff or []
+        if process.wait() != 0:
+            stderr.seek(0)
+            raise UserError(f"git log failed in {repo} ({stderr.read().decode(errors='replace').strip()[:200]})")
+
+
+def clean_diff(diff_lines):
+    """Splits a commit's diff into files and keeps the ones worth reading -> (kept file diffs, lockfiles
+    dropped, binaries dropped, lines changed in the kept ones). 'index' lines go: their hashes are noise."""
+    files = []
+    for line in diff_lines:
+        if line.startswith("diff --git ") or not files:
+            files.append([])
+        files[-1].append(line)
+    kept, lockfiles, binaries, changed = [], 0, 0, 0
+    for lines in files:
+        name = os.path.basename(lines[0].rstrip("\n").split(" b/")[-1].strip('"'))
+        if name in LOCKFILES:
+            lockfiles += 1
+        elif any(l.startswith("Binary files ") or l.startswith("GIT binary patch") for l in lines):
+            binaries += 1
+        else:
+            hunk_start = next((i for i, l in enumerate(lines) if l.startswith("@@")), len(lines))
+            changed += sum(l.startswith(("+", "-")) for l in lines[hunk_start:])
+            kept.append("".join(l for l in lines if not l.startswith("index ")))
+    return kept, lockfiles, binaries, changed
+
+
+def git_documents(repo, max_files, max_lines):
+    """One document per meaningful commit: its message, a blank line, its diff -> (docs, report), oldest
+    first. Report: commits, used, skipped {merge, message, no_diff, too_many_files, too_many_lines},
+    lockfiles_dropped, binaries_dropped."""
+    run_git(repo, "rev-parse", "--git-dir", problem="is not a git repository")
+    merges = int(run_git(repo, "rev-list", "--merges", "--count", "HEAD"))
+    skipped = collections.Counter({"merge": merges} if merges else {})
+    report = {"commits": merges, "used": 0, "skipped": skipped, "lockfiles_dropped": 0, "binaries_dropped": 0}
+    docs = []
+    for sha, message, diff_lines in git_commits(repo):
+        report["commits"] += 1
+        # counted after lockfiles and binaries go: a dependency bump should not make a small fix "too large"
+        kept, lockfiles, binaries, changed = clean_diff(diff_lines)
+        report["lockfiles_dropped"] += lockfiles
+        report["binaries_dropped"] += binaries
+        reason = ("message" if not is_meaningful_message(message) else "no_diff" if not kept else
+                  "too_many_files" if len(kept) > max_files else "too_many_lines" if changed > max_lines else None)
+        if reason:
+            skipped[reason] += 1
+            continue
+        report["used"] += 1
+        text = message.strip() + "\n\n" + "".join(kept).rstrip("\n") + "\n"
+        docs.append({"text": text, "source": f"git:{repo}", "kind": "git", "commit": sha})
+    return docs, report
+
+
+# -----------------------------------------------------------------------------
+# chat: conversations in the OpenAI messages format; the model learns to write the assistant's turns only
+
+
+def clean_messages(messages):
+    """The turns worth learning from, as [{"role", "content"}]: roles system, user and assistant ('developer'
+    is OpenAI's newer name for system), content a string or the text parts of a content list joined; other
+    roles (tool, function) and turns without text are dropped."""
+    turns = []
+    for m in messages if isinstance(messages, list) else []:
+        if not isinstance(m, dict):
+            continue
+        role, content = {"developer": "system"}.get(m.get("role"), m.get("role")), m.get("content")
+        if isinstance(content, list):
+            content = "\n".join(p["text"] for p in content
+                                if isinstance(p, dict) and p.get("type") == "text" and isinstance(p.get("text"), str))
+        if role in ROLE_TOKENS and isinstance(content, str) and content.strip():
+            turns.append({"role": role, "content": content})
+    return turns
+
+
+def render_chat(messages, start_reply=False):
+    """Segments for a conversation, whole or partial: per turn [ROLE, False], [content, learned],
+    [END_TURN, learned], learned only for the assistant. The assistant's role token is not learned because
+    at inference the chat loop writes it; start_reply=True ends with it, so the model writes the reply."""
+    segments = []
+    for m in messages:
+        learned = m["role"] == "assistant"
+        segments += [[ROLE_TOKENS[m["role"]], False], [m["content"], learned], [END_TURN, learned]]
+    return segments + [[ASSISTANT, False]] if start_reply else segments
+
+
+def chat_document(turns, source):
+    """A chat document from cleaned turns, or None if it lacks a user turn or an assistant turn."""
+    if not {"user", "assistant"} <= {t["role"] for t in turns}:
+        return None
+    segments = render_chat(turns)
+    return {"text": "".join(p for p, _ in segments), "source": source, "kind": "chat",
+            "segments": segments, "messages": turns}
+
+
+def chat_documents(path):
+    """One document per conversation in a JSONL file of {"messages": [...]} records -> (docs, report).
+    Report: conversations, dropped (no user or no assistant turn), turns_dropped, records_skipped."""
+    if not os.path.isfile(path):
+        raise UserError(f"chat:{path} is not a file; give a JSONL file with one {{\"messages\": [...]}} per line")
+    docs, report = [], {"conversations": 0, "dropped": 0, "turns_dropped": 0, "records_skipped": 0}
+    for _, record in jsonl_records(path):
+        if not (isinstance(record, dict) and isinstance(record.get("messages"), list)):
+            report["records_skipped"] += 1
+            continue
+        report["conversations"] += 1
+        turns = clean_messages(record["messages"])
+        report["turns_dropped"] += len(record["messages"]) - len(turns)
+        doc = chat_document(turns, f"chat:{path}")
+        report["dropped"] += doc is None
+        docs += [doc] if doc else []
+    return docs, report
+
+
+# -----------------------------------------------------------------------------
+# privacy: what must not be learned (and so cannot be sampled back out) is replaced by a placeholder
+
+DIGITS_NOT_AROUND = r"(?<![\w.+-]){}(?![\w]|[.-]\d)"
+OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+HEX4 = r"[0-9A-Fa-f]{1,4}"
+# (kind, pattern, check): applied in this order; the named group 's', where there is one, is the part
+# replaced; check(match) False keeps a match. Keys and key blocks come first so later patterns never see them.
+SECRET_PATTERNS = [
+    ("key", r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?:.*?-----END [A-Z0-9 ]*PRIVATE KEY-----|.*)", None),
+    ("key", r"(?<![\w-])(?:sk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_\w{22,}"
+            r"|(?:AKIA|ASIA)[0-9A-Z]{16}|xox[abprs]-[A-Za-z0-9-]{10,}|AIza[0-9A-Za-z_-]{35}|glpat-[\w-]{20,})", None),
+    ("key", r"\bBearer\s+(?P<s>(?=[\w.~+/-]*\d)[\w.~+/-]{16,}=*)", None),
+    ("email", r"(?<![\w.%+-])[\w.%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b", None),
+    # /home/NAME, /Users/NAME (not inside a URL such as example.com/home/about), C:\\Users\\NAME, also JSON-escaped
+    ("user", r"(?:(?<![\w.-])/(?:home|Users)/|\b[A-Za-z]:(?:\\\\?|/)[Uu]sers(?:\\\\?|/))(?P<s>[^\\/\s:;,*?\"'`<>|)\]}\0]+)",
+     lambda m: m["s"] not in ("Shared", "Public", "Default")),
+    # full and '::' forms; needing '::' or 8 groups keeps out times (12:30:45), needing a digit and 5 hex
+    # digits keeps out C++/Rust paths (std::io) and Python slices (a[1::2])
+    ("ip", rf"(?<![\w:])(?:(?:{HEX4}:){{7}}{HEX4}|(?:{HEX4}:){{1,6}}:(?:{HEX4}(?::{HEX4}){{0,5}})?)(?![\w:])",
+     lambda m: any(c.isdigit() for c in m[0]) and sum(c != ":" for c in m[0]) >= 5),
+    # loopback, 'any' and netmasks are in every tutorial and say nothing about anyone
+    ("ip", DIGITS_NOT_AROUND.format(rf"(?:{OCTET}\.){{3}}{OCTET}"),
+     lambda m: not m[0].startswith(("127.", "0.", "255."))),
+    # E.164 numbers have at most 15 digits; 8 or more tells a number from '+1 2 3'
+    ("phone", r"(?<![\w.+])\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){1,4}[ .-]?\d{2,4}(?!\w|[.-]\d)",
+     lambda m: 8 <= sum(c.isdigit() for c in m[0]) <= 15),
+    ("phone", DIGITS_NOT_AROUND.format(r"(?:\(\d{3}\)\s?|\d{3}[-.])\d{3}[-.]\d{4}"), None),
+    # '=' only as base64's end padding, so "secret=..." keeps its name
+    ("key", r"(?<![\w+/-])[\w+/-]{32,}={0,2}(?![\w+/=-])", lambda m: looks_random(m[0])),
+]
+SECRET_PATTERNS = [(kind, re.compile(p, re.DOTALL), check) for kind, p, check in SECRET_PATTERNS]
+
+
+def shannon_entropy(s):
+    """Bits per character of s's own character distribution."""
+    return -sum(n / len(s) * math.log2(n / len(s)) for n in collections.Counter(s).values())
+
+
+def looks_random(s):
+    """True for a key-like string: upper, lower and digits mixed, entropy above 4 bits/char, and not mostly
+    words. A git sha (hex: at most 4 bits/char, no upper case) survives, as do camelCase names, paths and
+    URLs like src/components/UserProfile2Card or pipermail/2001-September/000316, which pass the entropy
+    bar but are 70% or more words and numbers; about 1 random 32-character key in 100 reads so too."""
+    if not (re.search(r"[a-z]", s) and re.search(r"[A-Z]", s) and re.search(r"\d", s)):
+        return False
+    words = sum(map(len, re.findall(r"[A-Z]?[a-z]{3,}|[A-Z]{3,}|\d{3,}", s)))
+    return shannon_entropy(s) > 4.0 and words < 0.7 * len(s)
+
+
+def find_secrets(text):
+    """[(start, end, kind)] of what redact replaces, sorted and not overlapping. Each pattern runs on a copy
+    in which earlier finds are blanked out with NULs, so positions stay those of text."""
+    masked, spans = text, []
+    for kind, pattern, check in SECRET_PATTERNS:
+        found = [(m.span("s") if "s" in pattern.groupindex else m.span()) for m in pattern.finditer(masked)
+                 if check is None or check(m)]
+        for start, end in found:
+            masked = masked[:start] + "\0" * (end - start) + masked[end:]
+        spans += [(start, end, kind) for start, end in found]
+    return sorted(spans)
+
+
+def replace_spans(text, spans, offset=0):
+    """text with each (start, end, kind) span (positions offset by offset) replaced by '<kind>'."""
+    out, pos = [], 0
+    for start, end, kind in spans:
+        out += [text[pos:start - offset], f"<{kind}>"]
+        pos = end - offset
+    return "".join(out) + text[pos:]
+
+
+def redact(text):
+    """(text with e-mails, phone numbers, IP addresses, keys and home-folder user names replaced by
+    <email>, <phone>, <ip>, <key>, <user>, Counter of replacements by kind)."""
+    spans = find_secrets(text)
+    return replace_spans(text, spans), collections.Counter(kind for _, _, kind in spans)
+
+
+def redact_fim(segments):
+    """A FIM document's segments redacted as the window they came from, so a secret cut in two by the
+    split is still found. A cut point inside a secret moves to its start (both cuts in one secret: the
+    middle becomes the whole secret) -> (segments, Counter)."""
+    parts, current = {FIM_PREFIX: "", FIM_SUFFIX: "", FIM_MIDDLE: ""}, None
+    for piece, _ in segments:
+        if piece in parts:
+            current = piece
+        else:
+            parts[current] += piece
+    prefix, middle, suffix = parts[FIM_PREFIX], parts[FIM_MIDDLE], parts[FIM_SUFFIX]
+    window, i, j = prefix + middle + suffix, len(prefix), len(prefix) + len(middle)
+    spans = find_secrets(window)
+    for start, end, _ in spans:
+        i = start if start < i < end else i
+        j = start if start < j < end else j
+    if i == j:
+        j = next(end for start, end, _ in spans if start == i)
+    cuts = ((0, i), (i, j), (j, len(window)))
+    prefix, middle, suffix = (replace_spans(window[a:b], [s for s in spans if a <= s[0] < b], a) for a, b in cuts)
+    return fim_segments(prefix, middle, suffix), collections.Counter(kind for _, _, kind in spans)
+
+
+def redact_documents(docs):
+    """(copies of docs with text, segments and messages redacted, Counter of replacements by kind).
+    "".join(segment pieces) == text still holds; special tokens are left alone."""
+    out, total = [], collections.Counter()
+    for doc in docs:
+        doc = dict(doc)
+        if doc.get("fim") and doc.get("segments"):
+            doc["segments"], counts = redact_fim(doc["segments"])
+        elif doc.get("segments"):
+            counts, segments = collections.Counter(), []
+            for piece, learned in doc["segments"]:
+                if piece not in CORPUS_SPECIALS:
+                    piece, found = redact(piece)
+                    counts += found
+                segments.append([piece, learned])
+            doc["segments"] = segments
+        else:
+            doc["text"], counts = redact(doc["text"])
+        if doc.get("segments"):
+            doc["text"] = "".join(p for p, _ in doc["segments"])
+        if doc.get("messages"):  # the same strings as the content pieces, so the same replacements
+            doc["messages"] = [{**m, "content": redact(m["content"])[0]} for m in doc["messages"]]
+        total += counts
+        out.append(doc)
+    return out, total
+
+
+# -----------------------------------------------------------------------------
+# one entry of the sources line -> documents
+
+
+def read_source(kind, path, opts, seed):
+    """(docs, report) for one source; report also holds documents and tokens (an estimate) for budgets.
+    opts: the settings of settings.py it uses: code_extensions ("py,js,..."), code_per_file, max_chars,
+    fim_rate, git_max_files, git_max_lines."""
+    if kind == "files":
+        docs, report = file_documents(path, opts["max_chars"])
+    elif kind == "code":
+        extensions = opts["code_extensions"]
+        extensions = extensions.split(",") if isinstance(extensions, str) else extensions
+        docs, report = code_documents(path, extensions, opts["code_per_file"], opts["max_chars"],
+                                      opts["fim_rate"], seed)
+    elif kind == "git":
+        docs, report = git_documents(path, opts["git_max_files"], opts["git_max_lines"])
+    elif kind == "chat":
+        docs, report = chat_documents(path)
+    else:
+        raise UserError(f"unknown corpus source kind '{kind}'; use one of {', '.join(SOURCE_KINDS)}")
+    report.update(documents=len(docs), tokens=sum(estimate_tokens(d["text"]) for d in docs))
+    return docs, report

@@ -1,0 +1,274 @@
+"""Users' own text through the pipeline (data.py's corpus steps, sample.py's chat and fill-in-the-middle):
+sources merged with weights, de-duplicated across sources, split by document, scanned for length, and
+trained on with the loss on what the model should write."""
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+import data
+import settings
+import templates
+from common import UserError
+from conftest import ROOT, TINY_MODEL_FLAGS
+from tokenizer import ASSISTANT, END_TURN, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX, USER, load_tokenizer
+
+CODE = '''def total_price(items, tax_rate):
+    """The price of items with tax added."""
+    subtotal = sum(item.price * item.count for item in items)
+    return round(subtotal * (1 + tax_rate), 2)
+
+
+def cheapest(items):
+    return min(items, key=lambda item: item.price)
+'''
+
+
+def write_code_folder(folder, n_files=12):
+    os.makedirs(folder, exist_ok=True)
+    for i in range(n_files):
+        with open(os.path.join(folder, f"shop_{i}.py"), "w") as f:
+            f.write(CODE.replace("total_price", f"total_price_{i}").replace("cheapest", f"cheapest_{i}")
+                    + f"\n\nLIMIT_{i} = {i * 17}\n")
+    return folder
+
+
+def write_chat_file(path, conversations):
+    with open(path, "w") as f:
+        for c in conversations:
+            f.write(json.dumps(c) + "\n")
+    return path
+
+
+def chat(user, assistant):
+    return {"messages": [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]}
+
+
+def cfg_for(sources, **overrides):
+    flags = [f"--sources={sources}", "--vocab_size=400", "--block_size=32"] + [f"--{k}={v}" for k, v in overrides.items()]
+    return settings.load_config(flags)
+
+
+# -----------------------------------------------------------------------------
+# merge, de-duplicate, split, weight
+
+def test_documents_repeated_across_sources_are_kept_once(tmp_path):
+    a = write_chat_file(tmp_path / "a.jsonl", [chat(f"Question {i} about rice?", f"Answer {i}: cook the rice slowly "
+                                                    f"with {i} cups of water.") for i in range(30)])
+    b = write_chat_file(tmp_path / "b.jsonl", [chat("Question 3 about rice?", "Answer 3: cook the rice slowly with 3 "
+                                                    "cups of water.")])
+    docs, report = data.corpus_documents(cfg_for(f"chat:{a}, chat:{b}"), log=lambda *a: None)
+    assert len(docs) == 30 and report["rejected"] == {"exact_duplicate": 1}
+
+
+def test_the_split_is_by_document_deterministic_and_disjoint(tmp_path):
+    path = write_chat_file(tmp_path / "c.jsonl", [chat(f"Tell me fact {i}.", f"Fact {i} is that {i} squared is "
+                                                       f"{i * i}.") for i in range(200)])
+    first, _ = data.corpus_documents(cfg_for(f"chat:{path}"), log=lambda *a: None)
+    again, _ = data.corpus_documents(cfg_for(f"chat:{path}"), log=lambda *a: None)
+    val = {d["text"] for d in first if d["val"]}
+    assert val == {d["text"] for d in again if d["val"]}
+    assert not val & {d["text"] for d in first if not d["val"]}
+    assert 0.08 < len(val) / len(first) < 0.25  # about the default 0.15 for users' sources
+    # a document keeps its split when others are removed
+    fewer = write_chat_file(tmp_path / "d.jsonl", [chat(f"Tell me fact {i}.", f"Fact {i} is that {i} squared is "
+                                                        f"{i * i}.") for i in range(0, 200, 2)])
+    kept, _ = data.corpus_documents(cfg_for(f"chat:{fewer}"), log=lambda *a: None)
+    assert {d["text"] for d in kept if d["val"]} <= val
+
+
+def test_source_weights_repeat_train_documents_but_not_eval_ones(tmp_path):
+    path = write_chat_file(tmp_path / "c.jsonl", [chat(f"Tell me fact {i}.", f"Fact {i}: {i} plus {i} is {2 * i}.")
+                                                  for i in range(100)])
+    docs, report = data.corpus_documents(cfg_for(f"chat:{path}@3"), log=lambda *a: None)
+    assert {d["copies"] for d in docs if not d["val"]} == {3}
+    assert {d["copies"] for d in docs if d["val"]} == {1}
+    half, _ = data.corpus_documents(cfg_for(f"chat:{path}@0.5"), log=lambda *a: None)
+    trained = sum(d["copies"] for d in half if not d["val"])
+    assert 0.3 * len(half) < trained < 0.7 * len(half)
+
+
+def test_final_tokens_caps_the_distinct_documents(tmp_path):
+    path = write_chat_file(tmp_path / "c.jsonl", [chat(f"Tell me fact {i}.", f"Fact {i}: {i} plus {i} is {2 * i}.")
+                                                  for i in range(300)])
+    docs, report = data.corpus_documents(cfg_for(f"chat:{path}", final_tokens=1000), log=lambda *a: None)
+    assert report["rejected"]["over_budget"] > 0
+    assert 900 < sum(data.estimate_tokens(d["text"]) for d in docs) < 1200
+
+
+def test_length_scan_reports_percentiles_and_counts_documents_over_the_limit():
+    docs = [{"source": "files:a"}] * 100 + [{"source": "code:b"}] * 3
+    lengths = list(range(1, 101)) + [10, 5000, 7000]
+    scan = data.length_scan(docs, lengths, max_tokens=4000)
+    assert scan["files:a"]["count"] == 100 and scan["files:a"]["min"] == 1 and scan["files:a"]["max"] == 100
+    assert scan["files:a"]["p50"] == 50 and scan["files:a"]["p99"] == 99
+    assert scan["files:a"]["over_max_tokens"] == 0 and scan["code:b"]["over_max_tokens"] == 2
+
+
+# -----------------------------------------------------------------------------
+# the whole data step on users' text
+
+@pytest.fixture(scope="module")
+def corpus_run(tmp_path_factory):
+    """The data step on a code folder and a chat file, into a fresh folder."""
+    tmp = tmp_path_factory.mktemp("corpus")
+    code = write_code_folder(str(tmp / "repo"))
+    talk = write_chat_file(str(tmp / "chat.jsonl"), [
+        chat(f"Write to me at user{i}@example.com about order {i}.", f"Order {i} ships on day {i % 7 + 1}. "
+             f"Call 555-123-{4000 + i:04d} with questions.") for i in range(60)])
+    out = str(tmp / "data")
+    cfg = cfg_for(f"code:{code}, chat:{talk}@2", fim_rate=0.5, max_tokens=300)
+    info = data.prepare_data(cfg, out, log=lambda *a: None)
+    return cfg, out, info
+
+
+def test_the_corpus_data_step_writes_token_files_splits_and_a_length_scan(corpus_run):
+    _, out, info = corpus_run
+    for name in ("train.bin", "val.bin", "meta.json", "tokenizer.json", "train.jsonl", "eval.jsonl",
+                 "length_scan.json", "length_scan.svg", "refine_report.json", "data_info.json"):
+        assert os.path.exists(os.path.join(out, name)), name
+    assert info["domain"] == "corpus" and set(info["length_scan"]) == {s.strip().split("@")[0] for s in info["sources"].split(",")}
+    train = [json.loads(line) for line in open(os.path.join(out, "train.jsonl"))]
+    evals = [json.loads(line) for line in open(os.path.join(out, "eval.jsonl"))]
+    assert train and evals and not {json.dumps(r) for r in train} & {json.dumps(r) for r in evals}
+    assert any("messages" in r for r in train) and any("text" in r for r in train)
+    svg = ET.parse(os.path.join(out, "length_scan.svg")).getroot()
+    assert len(svg.findall("{http://www.w3.org/2000/svg}polyline")) == 2  # one series per source
+
+
+def test_chat_and_git_text_is_redacted_by_default(corpus_run):
+    _, out, info = corpus_run
+    text = open(os.path.join(out, "dataset.txt")).read() + open(os.path.join(out, "train.jsonl")).read()
+    assert "@example.com" not in text and "555-123-" not in text
+    assert info["refine"]["redactions"]["email"] >= 60 and info["refine"]["redactions"]["phone"] >= 60
+
+
+def test_the_loss_mask_covers_assistant_turns_only(corpus_run):
+    _, out, _ = corpus_run
+    meta = data.load_meta(out)
+    enc = load_tokenizer(os.path.join(out, "tokenizer.json"))
+    tokens, mask = np.array(data.open_tokens(out, "train", meta)), np.array(data.open_loss_mask(out, "train", meta))
+    user, assistant, end = (enc._special_tokens[t] for t in (USER, ASSISTANT, END_TURN))
+    assert mask[tokens == user].max() == 0 and mask[tokens == assistant].max() == 0
+    assert mask[tokens == end].min() == 0 and mask[tokens == end].max() == 1  # the user's turn ends unlearned
+    # inside a conversation, what follows <|assistant|> is learned up to its <|end|>
+    starts = np.flatnonzero(tokens == assistant)
+    for s in starts[:20]:
+        stop = s + 1 + np.flatnonzero(tokens[s + 1:] == end)[0]
+        assert mask[s + 1:stop + 1].all()
+    # code documents, plain or fill-in-the-middle, are learned whole
+    fim = np.flatnonzero(tokens == enc._special_tokens[FIM_PREFIX])
+    assert len(fim) and mask[fim].all()
+
+
+def test_weighted_chat_appears_twice_in_the_training_tokens(corpus_run):
+    _, out, info = corpus_run
+    train_text = open(os.path.join(out, "dataset.txt")).read()
+    some = json.loads(open(os.path.join(out, "train.jsonl")).readline())
+    needle = (some.get("messages") or [{"content": some.get("text")}])[-1]["content"][:40]
+    kinds = info["documents"]["by_kind"]
+    assert kinds["chat"] > 0 and kinds["code"] > 0
+    assert train_text.count(needle) >= 1
+
+
+def test_a_rerun_with_other_settings_does_not_overwrite_the_splits(corpus_run):
+    cfg, out, _ = corpus_run
+    changed = dict(cfg, fim_rate=0.9)
+    with pytest.raises(UserError, match="overwrite=True"):
+        data.prepare_data(changed, out, log=lambda *a: None)
+
+
+def test_overwrite_true_replaces_the_splits(tmp_path):
+    talk = write_chat_file(tmp_path / "c.jsonl", [chat(f"Hi {i}, how are you?", f"Fine, thanks, number {i}. "
+                                                       f"The weather is mild today.") for i in range(40)])
+    out = str(tmp_path / "data")
+    data.prepare_data(cfg_for(f"chat:{talk}"), out, log=lambda *a: None)
+    info = data.prepare_data(cfg_for(f"chat:{talk}", max_tokens=1000, overwrite=True), out, log=lambda *a: None)
+    assert info["documents"]["refined"] == 40
+
+
+def test_unknown_source_kind_is_one_line(tmp_path):
+    with pytest.raises(UserError, match="kind"):
+        data.prepare_data(cfg_for(f"books:{tmp_path}"), str(tmp_path / "d"), log=lambda *a: None)
+
+
+# -----------------------------------------------------------------------------
+# training and sampling: chat loop and fill-in-the-middle
+
+@pytest.fixture(scope="module")
+def corpus_model(corpus_run, tmp_path_factory):
+    import train
+    _, out, _ = corpus_run
+    model_dir = str(tmp_path_factory.mktemp("corpus_model"))
+    train.main([f"--dataset_dir={out}", f"--out_dir={model_dir}", "--max_iters=10", "--eval_interval=5"]
+               + TINY_MODEL_FLAGS)
+    return model_dir
+
+
+def run_sample(args, stdin=""):
+    return subprocess.run([sys.executable, os.path.join(ROOT, "sample.py"), *args], input=stdin, capture_output=True,
+                          text=True, timeout=120, cwd=ROOT)
+
+
+def test_chat_loop_answers_each_turn(corpus_model):
+    done = run_sample([f"--out_dir={corpus_model}", "--chat", "--max_new_tokens=8", "--device=cpu"],
+                      stdin="When does order 5 ship?\nThanks\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("model> ") == 2
+
+
+def test_fill_in_the_middle_prints_a_middle(corpus_model, tmp_path):
+    head = tmp_path / "head.py"
+    head.write_text("def total_price(items, tax_rate):\n")
+    done = run_sample([f"--out_dir={corpus_model}", f"--fim_prefix=FILE:{head}", "--fim_suffix=    return total\n",
+                       "--max_new_tokens=8", "--num_samples=1", "--device=cpu"])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("-" * 40)
+
+
+def test_chat_on_a_model_without_chat_tokens_is_one_line(trained_run):
+    done = run_sample([f"--out_dir={trained_run}", "--chat", "--device=cpu"], stdin="hi\n")
+    assert done.returncode == 1 and "not trained for chat" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_fim_prompt_is_prefix_then_suffix_then_middle(corpus_model):
+    import sample
+    model, enc = sample.load_model(corpus_model, "cpu")
+    seen = {}
+
+    def fake_stream(model, enc, ids, args, generator, write=None, stop_tokens=()):
+        seen["ids"] = ids
+        return ""
+    original = sample.stream_sample
+    sample.stream_sample = fake_stream
+    try:
+        sample.fill_in_the_middle(model, enc, "a = 1\n", "print(a)\n", None, None)
+    finally:
+        sample.stream_sample = original
+    ids = seen["ids"]
+    p, s, m = (enc._special_tokens[t] for t in (FIM_PREFIX, FIM_SUFFIX, FIM_MIDDLE))
+    assert ids[0] == p and ids[-1] == m
+    assert enc.decode(ids[1:ids.index(s)]) == "a = 1\n" and enc.decode(ids[ids.index(s) + 1:-1]) == "print(a)\n"
+
+
+# -----------------------------------------------------------------------------
+# the chat preset's data
+
+def test_the_shipped_chat_file_is_what_the_templates_write():
+    path = os.path.join(ROOT, "configs", "chat_small.jsonl")
+    with open(path, encoding="utf-8") as f:
+        shipped = [json.loads(line) for line in f]
+    assert shipped == templates.template_conversations(len(shipped), seed=1)
+
+
+def test_template_conversations_ask_for_what_the_assistant_answers():
+    for c in templates.template_conversations(40, seed=3):
+        roles = [m["role"] for m in c["messages"] if m["role"] != "system"]
+        assert roles[:2] == ["user", "assistant"] and len(roles) % 2 == 0
+        ask, answer = [m for m in c["messages"] if m["role"] != "system"][:2]
+        words = {w.lower().strip(".,?!\"'") for w in answer["content"].split("\n", 1)[0].split()}
+        assert words & {w.lower().strip(".,?!\"'") for w in ask["content"].split()}, ask["content"]
