@@ -600,6 +600,10 @@ def prepare_corpus(cfg, out_dir, key, log):
     progress.write_histogram_svg({s: [n for d, n in zip(selected, lengths) if d["source"] == s] for s in scan},
                                  os.path.join(out_dir, "length_scan.svg"), cfg["max_tokens"])
     report["rejected"]["over_max_tokens"] = sum(v["over_max_tokens"] for v in scan.values())
+    for source, v in scan.items():
+        if v["p50"] > cfg["block_size"]:
+            log(f"data: half the documents of {source} are longer than block_size {cfg['block_size']} tokens, so "
+                f"the model sees them in pieces; lower max_chars or raise block_size")
     selected = [d for d, n in zip(selected, lengths) if n <= cfg["max_tokens"]]
     if not any(d["val"] for d in selected) or all(d["val"] for d in selected):
         raise UserError(f"after dropping documents over max_tokens={cfg['max_tokens']} a split is empty; raise "

@@ -272,3 +272,15 @@ def test_template_conversations_ask_for_what_the_assistant_answers():
         ask, answer = [m for m in c["messages"] if m["role"] != "system"][:2]
         words = {w.lower().strip(".,?!\"'") for w in answer["content"].split("\n", 1)[0].split()}
         assert words & {w.lower().strip(".,?!\"'") for w in ask["content"].split()}, ask["content"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("preset", ["chat_small", "code_fim_small"])
+def test_the_corpus_presets_data_steps_run_from_the_repository_root(preset, tmp_path):
+    done = subprocess.run([sys.executable, "data.py", f"configs/{preset}.py", f"--dataset_dir={tmp_path}"],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "length in tokens per source" in done.stdout
+    meta = data.load_meta(str(tmp_path))
+    assert meta["train_tokens"] > 100_000 and meta["val_tokens"] > 10_000
+    assert bool(meta.get("loss_mask")) == (preset == "chat_small")  # chat learns the assistant only; code all
