@@ -115,6 +115,7 @@ def chat_loop(model, enc, args, generator, system=''):
     the reply streams until the model ends its turn. The oldest turns leave when the context is full."""
     end = special_token(enc, END_TURN, 'chat')
     messages = [{'role': 'system', 'content': system}] if system else []
+    first = len(messages)  # the oldest turn that may be forgotten: never the system text
     print("chat with the model (Ctrl-D to quit)")
     while True:
         try:
@@ -125,9 +126,9 @@ def chat_loop(model, enc, args, generator, system=''):
         messages.append({'role': 'user', 'content': line})
         while True:
             ids, _ = encode_segments(enc, render_chat(messages, start_reply=True))
-            if len(ids) <= model.config.block_size - 16 or len(messages) <= 1:
-                break
-            messages.pop(1 if system else 0)  # forget the oldest turn, keep the system text
+            if len(ids) <= model.config.block_size - 16 or len(messages) <= first + 1:
+                break  # it fits, or only the new question is left (then its end is kept)
+            messages.pop(first)
         sys.stdout.write('model> ')
         reply = stream_sample(model, enc, ids[-model.config.block_size:], args, generator, stop_tokens=(end,))
         print()

@@ -284,3 +284,29 @@ def test_the_corpus_presets_data_steps_run_from_the_repository_root(preset, tmp_
     meta = data.load_meta(str(tmp_path))
     assert meta["train_tokens"] > 100_000 and meta["val_tokens"] > 10_000
     assert bool(meta.get("loss_mask")) == (preset == "chat_small")  # chat learns the assistant only; code all
+
+
+def test_chat_loop_forgets_the_oldest_turns_but_keeps_the_system_text(corpus_model, monkeypatch):
+    import builtins
+    import sample
+    from tokenizer import SYSTEM
+    model, enc = sample.load_model(corpus_model, "cpu")
+    questions = iter(["first question", "second question", "third question", "fourth question"])
+    asked = []
+
+    def fake_input(prompt=""):
+        try:
+            return next(questions)
+        except StopIteration:
+            raise EOFError from None
+
+    def fake_stream(model, enc, ids, args, generator, write=None, stop_tokens=()):
+        asked.append(ids)
+        return "a reply of several words"
+    monkeypatch.setattr(builtins, "input", fake_input)
+    monkeypatch.setattr(sample, "stream_sample", fake_stream)
+    sample.chat_loop(model, enc, None, None, system="Be kind.")
+    last = asked[-1]
+    assert len(last) <= model.config.block_size
+    assert last[0] == enc._special_tokens[SYSTEM] and last[-1] == enc._special_tokens[ASSISTANT]
+    assert "fourth question" in enc.decode(last) and "first question" not in enc.decode(last)
