@@ -22,9 +22,9 @@ import time
 
 import torch
 
-import data
 import model as gpt
 import settings
+import token_files
 import train
 from common import run_command
 from templates import generate_template_samples
@@ -84,7 +84,7 @@ def bench_loss_match(args, dtype_name):
     enc = train_bpe(docs, args.vocab_size)
     losses = {}
     with tempfile.TemporaryDirectory() as folder:
-        data.write_dataset(docs, enc, folder)
+        token_files.write_dataset(docs, enc, folder)
         cfg = dict(settings.DEFAULTS, batch_size=args.batch_size, gradient_accumulation_steps=1, learning_rate=1e-3,
                    min_lr=1e-4, warmup_iters=20, max_iters=args.loss_check)
         for name in (dtype_name, 'float32'):

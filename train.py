@@ -26,6 +26,8 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 import data
 import model as gpt
 import sample
+import token_files
+import words
 from common import UserError, run_command, write_atomic
 from progress import Progress, write_loss_svg
 from settings import ask_interactively, load_config
@@ -111,14 +113,14 @@ def training_step(model, optimizer, scaler, get_batch, cfg, ctx, lr):
 def make_batch_fn(dataset_dir, block_size, batch_size, device, generator):
     """Random windows from the memory-mapped token files: memory stays flat however big the data.
     Where the data has a loss mask, targets the model is not to learn (a problem's text) become -1."""
-    meta = data.load_meta(dataset_dir)
+    meta = token_files.load_meta(dataset_dir)
 
     def get_batch(split, gen=None):
-        tokens = data.open_tokens(dataset_dir, split, meta)  # a fresh memmap per batch, as nanoGPT: no page build-up
+        tokens = token_files.open_tokens(dataset_dir, split, meta)  # a fresh memmap per batch, as nanoGPT: no page build-up
         ix = torch.randint(len(tokens) - block_size, (batch_size,), generator=gen or generator)
         x = torch.stack([torch.from_numpy(tokens[i:i + block_size].astype('int64')) for i in ix.tolist()])
         y = torch.stack([torch.from_numpy(tokens[i + 1:i + 1 + block_size].astype('int64')) for i in ix.tolist()])
-        mask = data.open_loss_mask(dataset_dir, split, meta)
+        mask = token_files.open_loss_mask(dataset_dir, split, meta)
         if mask is not None:
             learned = torch.stack([torch.from_numpy(mask[i + 1:i + 1 + block_size].astype(bool)) for i in ix.tolist()])
             y = y.masked_fill(~learned, -1)
@@ -162,7 +164,7 @@ def set_up(cfg):
         raise UserError("no prompt: pass --prompt=\"A GPT that writes ...\", a config from configs/, --sources=KIND:PATH "
                         "or --dataset_dir")
     if not cfg['out_dir']:
-        what = 'corpus' if cfg['sources'] else data.detect_domain(cfg['prompt'])[0] if cfg['prompt'] else 'dataset'
+        what = 'corpus' if cfg['sources'] else words.detect_domain(cfg['prompt'])[0] if cfg['prompt'] else 'dataset'
         name = f"{what}_{cfg['size']}_{time.strftime('%Y%m%d_%H%M%S')}"
         cfg['out_dir'] = os.path.join('models', name)
         if ddp:  # every rank must write to the folder rank 0 named
@@ -189,12 +191,12 @@ def prepare_dataset(cfg, run):
                             f"there, run the same command with --out_dir={out}") from None
     if run.ddp:
         dist.barrier()
-    meta = data.load_meta(dataset_dir)
+    meta = token_files.load_meta(dataset_dir)
     enc = load_tokenizer(os.path.join(dataset_dir, 'tokenizer.json'))
     if run.master and os.path.abspath(dataset_dir) != os.path.abspath(out):  # the output folder stands alone
         shutil.copyfile(os.path.join(dataset_dir, 'tokenizer.json'), os.path.join(out, 'tokenizer.json'))
     for split in ('train', 'val'):
-        if len(data.open_tokens(dataset_dir, split)) <= cfg['block_size']:
+        if len(token_files.open_tokens(dataset_dir, split)) <= cfg['block_size']:
             raise UserError(f"the {split} split has {meta[split + '_tokens']} tokens, fewer than one window of "
                             f"block_size+1 = {cfg['block_size'] + 1}; raise final_tokens (or lower block_size)")
     return dataset_dir, meta, enc, data_info

@@ -1,6 +1,7 @@
 """
-The words of a prompt, and the few phrasing helpers the template generators share. data.py reads the same
-words to detect a prompt's domain and to score a sample's relevance; nothing here imports our other files.
+The words of a prompt: which domain it names (detect_domain, with each domain's keywords), the word forms
+that scoring a sample's relevance matches, and the few phrasing helpers the template generators share.
+Nothing here imports our other files.
 """
 import functools
 import re
@@ -53,3 +54,54 @@ def gerund(verb):
     if len(verb) <= 4 and verb[-1] in "nmpgt" and verb[-2] in "aeiou" and verb[-3] not in "aeiou":
         return verb + verb[-1] + "ing"  # run -> running, hum -> humming
     return verb + "ing"
+
+
+# -----------------------------------------------------------------------------
+# domain detection
+
+# Hand-curated keywords per domain. Matching is on lower-case words with simple suffixes stripped
+# ("recipes" -> "recipe", "baking" -> "bake"), so one entry covers its plural and verb forms.
+DOMAIN_KEYWORDS = {
+    "cooking": """cook cooking cookery recipe food dish meal kitchen bake chef cuisine dinner lunch breakfast
+        brunch supper dessert soup salad pasta bread cake cookie biscuit snack ingredient spice vegan vegetarian
+        grill roast fry stew curry sauce noodle rice sushi pizza taco burrito flavor flavour tasty delicious menu
+        restaurant eat cocktail smoothie pastry dough vegetable meat chicken beef pork fish seafood tofu spicy
+        savory savoury culinary appetizer barbecue bbq ramen dumpling pie muffin pancake sandwich burger salsa
+        marinade braise simmer boil steam stir-fry stirfry casserole foodie gourmet homemade lasagna risotto
+        chocolate sweet baker bakery grocery lunchbox""",
+    "poetry": """poem poetry poet verse haiku sonnet limerick rhyme stanza lyric ballad ode tanka couplet
+        quatrain metaphor muse literary creative song songwriter rhythm meter elegy epic poetic villanelle
+        acrostic prose romantic lyrical imagery spoken-word slam rhyming bard""",
+    "technical": """code coding program programming programmer software python javascript typescript java rust
+        golang linux unix bash shell command terminal api database sql server network docker kubernetes git
+        compiler algorithm debug bug function script developer computer technical technology tech engineering
+        engineer devops cloud deploy deployment install configuration config tutorial documentation cli http
+        html css framework library backend frontend sysadmin regex json yaml nginx postgres mysql sqlite
+        troubleshoot troubleshooting how-to howto kernel github repository repo""",
+    # not a template domain: its documents are problems with checked solutions (problems.py)
+    "math": """math maths mathematics mathematical arithmetic algebra algebraic equation calculus geometry
+        fraction percentage percent numeracy gsm8k addition subtraction multiplication division""",
+}
+# Keywords in scripts without spaces (Japanese) match as substrings of the prompt.
+DOMAIN_KEYWORDS_SUBSTRING = {
+    "cooking": ["料理", "レシピ"],
+    "poetry": ["詩", "ポエム", "創作"],
+    "technical": ["技術", "プログラム"],
+    "math": ["数学", "算数", "計算"],
+}
+DOMAIN_WORDS = {d: set(w.split()) for d, w in DOMAIN_KEYWORDS.items()}
+
+
+def detect_domain(prompt):
+    """(domain, matched_words): the domain whose keywords the prompt uses most; 'general' when none."""
+    hits = {d: [] for d in DOMAIN_WORDS}
+    for word in prompt_words(prompt):
+        for domain, words in DOMAIN_WORDS.items():
+            if any(f in words for f in word_forms(word)):
+                hits[domain].append(word)
+    for domain, keys in DOMAIN_KEYWORDS_SUBSTRING.items():
+        hits[domain] += [k for k in keys if k in prompt]
+    best = max(hits, key=lambda d: len(hits[d]))  # ties go to the earlier domain in DOMAIN_KEYWORDS
+    if not hits[best]:
+        return "general", []
+    return best, hits[best]

@@ -28,12 +28,12 @@ TINY_MODEL_FLAGS = ['--n_layer=2', '--n_head=2', '--n_embd=32', '--block_size=32
 
 
 def make_tiny_dataset(folder, n_docs=300):
-    import data
+    import token_files
     from tokenizer import train_bpe
     docs = [f"Recipe {i}: mix {i % 7} eggs with {i % 5} cups of flour. Bake for {10 + i % 30} minutes."
             for i in range(n_docs)]
     enc = train_bpe(docs, 300)
-    data.write_dataset(docs, enc, str(folder))
+    token_files.write_dataset(docs, enc, str(folder))
     return str(folder)
 
 

@@ -13,6 +13,7 @@ import pytest
 import data
 import settings
 import templates
+import token_files
 from common import UserError
 from conftest import ROOT, TINY_MODEL_FLAGS
 from tokenizer import ASSISTANT, END_TURN, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX, USER, load_tokenizer
@@ -149,9 +150,9 @@ def test_chat_and_git_text_is_redacted_by_default(corpus_run):
 
 def test_the_loss_mask_covers_assistant_turns_only(corpus_run):
     _, out, _ = corpus_run
-    meta = data.load_meta(out)
+    meta = token_files.load_meta(out)
     enc = load_tokenizer(os.path.join(out, "tokenizer.json"))
-    tokens, mask = np.array(data.open_tokens(out, "train", meta)), np.array(data.open_loss_mask(out, "train", meta))
+    tokens, mask = np.array(token_files.open_tokens(out, "train", meta)), np.array(token_files.open_loss_mask(out, "train", meta))
     user, assistant, end = (enc._special_tokens[t] for t in (USER, ASSISTANT, END_TURN))
     assert mask[tokens == user].max() == 0 and mask[tokens == assistant].max() == 0
     assert mask[tokens == end].min() == 0 and mask[tokens == end].max() == 1  # the user's turn ends unlearned
@@ -281,7 +282,7 @@ def test_the_corpus_presets_data_steps_run_from_the_repository_root(preset, tmp_
                           capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert "length in tokens per source" in done.stdout
-    meta = data.load_meta(str(tmp_path))
+    meta = token_files.load_meta(str(tmp_path))
     assert meta["train_tokens"] > 100_000 and meta["val_tokens"] > 10_000
     assert bool(meta.get("loss_mask")) == (preset == "chat_small")  # chat learns the assistant only; code all
 

@@ -8,7 +8,10 @@ import tiktoken
 import torch
 
 import data
+import refine
 import settings
+import token_files
+import words
 from common import UserError
 from conftest import PROMPTS
 from templates import generate_template_samples
@@ -38,13 +41,13 @@ DOMAIN_CASES = [
 
 @pytest.mark.parametrize("prompt,domain", DOMAIN_CASES)
 def test_detect_domain_over_varied_prompts(prompt, domain):
-    assert data.detect_domain(prompt)[0] == domain
+    assert words.detect_domain(prompt)[0] == domain
 
 
 def test_detect_domain_returns_the_matched_words():
-    domain, matched = data.detect_domain("A fun GPT that generates cooking recipes")
+    domain, matched = words.detect_domain("A fun GPT that generates cooking recipes")
     assert domain == "cooking" and matched == ["cooking", "recipes"]
-    assert data.detect_domain("Tell me a story") == ("general", [])
+    assert words.detect_domain("Tell me a story") == ("general", [])
 
 
 # -----------------------------------------------------------------------------
@@ -54,13 +57,13 @@ GOOD = generate_template_samples(PROMPTS["cooking"], "cooking", 1, seed=11)[0]
 
 
 def test_score_is_in_unit_interval_and_good_beats_bad():
-    good, _ = data.score_sample(GOOD, PROMPTS["cooking"], "cooking")
+    good, _ = refine.score_sample(GOOD, PROMPTS["cooking"], "cooking")
     bad = ["", "add the rice " * 80, "\x00\x01\ufffd##@@" * 40 + "\x07" * 50, "rice"]
     assert 0.0 <= good <= 1.0
     for text in bad:
-        score, _ = data.score_sample(text, PROMPTS["cooking"], "cooking")
+        score, _ = refine.score_sample(text, PROMPTS["cooking"], "cooking")
         assert 0.0 <= score < good, text[:30]
-    assert data.score_sample("", "x", "general")[0] == 0.0
+    assert refine.score_sample("", "x", "general")[0] == 0.0
 
 
 def _samples(texts, **extra):
@@ -70,7 +73,7 @@ def _samples(texts, **extra):
 def test_near_duplicates_are_removed_with_their_reason():
     docs = generate_template_samples(PROMPTS["cooking"], "cooking", 3000, seed=4)
     near = docs[0].replace("Steps:", "Method:")
-    selected, report = data.refine_samples(_samples(docs + [near, docs[1]]), PROMPTS["cooking"], "cooking", 10**9)
+    selected, report = refine.refine_samples(_samples(docs + [near, docs[1]]), PROMPTS["cooking"], "cooking", 10**9)
     assert report["rejected"].get("near_duplicate") == 1 and report["rejected"].get("exact_duplicate") == 1
     reasons = {r["index"]: r["reason"] for r in report["rejections"]}
     assert reasons[len(docs) + 1] == "exact_duplicate"
@@ -80,7 +83,7 @@ def test_near_duplicates_are_removed_with_their_reason():
 
 def test_selection_stops_at_final_tokens():
     docs = generate_template_samples(PROMPTS["general"], "general", 20000, seed=4)
-    selected, report = data.refine_samples(_samples(docs), PROMPTS["general"], "general", 5000)
+    selected, report = refine.refine_samples(_samples(docs), PROMPTS["general"], "general", 5000)
     total = sum(estimate_tokens(s["text"]) for s in selected)
     assert 5000 <= total < 5000 + max(estimate_tokens(d) for d in docs)
     assert report["selected_tokens"] == total and report["rejected"]["over_budget"] > 0
@@ -89,7 +92,7 @@ def test_selection_stops_at_final_tokens():
 def test_report_average_is_over_the_selected_samples():
     docs = generate_template_samples(PROMPTS["cooking"], "cooking", 4000, seed=9)
     samples = _samples(docs + ["word " * 300, "@@@ ### \x00"])
-    selected, report = data.refine_samples(samples, PROMPTS["cooking"], "cooking", 10**9)
+    selected, report = refine.refine_samples(samples, PROMPTS["cooking"], "cooking", 10**9)
     expected = sum(s["score"] for s in selected) / len(selected)
     assert report["average_score_selected"] == pytest.approx(expected, abs=1e-4)
     assert report["rejected"]["low_score"] == 2
@@ -99,18 +102,18 @@ def test_report_average_is_over_the_selected_samples():
 
 def test_judge_scores_combine_with_the_heuristic():
     a, b, c = generate_template_samples(PROMPTS["cooking"], "cooking", 3000, seed=12)[:3]
-    heuristic = [data.score_sample(t, PROMPTS["cooking"], "cooking")[0] for t in (a, b, c)]
+    heuristic = [refine.score_sample(t, PROMPTS["cooking"], "cooking")[0] for t in (a, b, c)]
     samples = [{"text": a, "source": "t", "judge_score": 1.0}, {"text": b, "source": "t", "judge_score": None},
                {"text": c, "source": "t"}]
-    selected, report = data.refine_samples(samples, PROMPTS["cooking"], "cooking", 10**9)
+    selected, report = refine.refine_samples(samples, PROMPTS["cooking"], "cooking", 10**9)
     assert report["judge"] == {"judged": 1, "unparseable": 1}
-    expected = [data.JUDGE_WEIGHT * 1.0 + (1 - data.JUDGE_WEIGHT) * heuristic[0], heuristic[1], heuristic[2]]
+    expected = [refine.JUDGE_WEIGHT * 1.0 + (1 - refine.JUDGE_WEIGHT) * heuristic[0], heuristic[1], heuristic[2]]
     assert [s["score"] for s in selected] == pytest.approx(expected, abs=1e-4)
 
 
 def test_a_low_judge_score_rejects_a_sample():
     a = generate_template_samples(PROMPTS["cooking"], "cooking", 1, seed=13)[0]
-    selected, report = data.refine_samples([{"text": a, "source": "t", "judge_score": 0.0}], PROMPTS["cooking"], "cooking", 10**9)
+    selected, report = refine.refine_samples([{"text": a, "source": "t", "judge_score": 0.0}], PROMPTS["cooking"], "cooking", 10**9)
     assert selected == [] and report["rejections"][0]["reason"] == "low_score"
 
 
@@ -124,11 +127,11 @@ def _docs(n):
 def test_write_dataset_splits_by_document(tmp_path):
     enc = train_bpe(_docs(50), 300)
     docs = _docs(50)
-    meta = data.write_dataset(docs, enc, str(tmp_path), val_fraction=0.2, seed=1)
+    meta = token_files.write_dataset(docs, enc, str(tmp_path), val_fraction=0.2, seed=1)
     assert meta["train_docs"] == 40 and meta["val_docs"] == 10
     texts = {}
     for split in ("train", "val"):
-        ids = data.open_tokens(str(tmp_path), split).tolist()
+        ids = token_files.open_tokens(str(tmp_path), split).tolist()
         assert ids[-1] == enc.eot_token
         texts[split] = enc.decode(ids).split(EOT)[:-1]
     assert sorted(texts["train"] + texts["val"]) == sorted(docs)
@@ -137,43 +140,43 @@ def test_write_dataset_splits_by_document(tmp_path):
 
 def test_write_dataset_keeps_one_val_document_for_tiny_inputs(tmp_path):
     enc = train_bpe(_docs(3), 270)
-    meta = data.write_dataset(_docs(2), enc, str(tmp_path), val_fraction=0.1)
+    meta = token_files.write_dataset(_docs(2), enc, str(tmp_path), val_fraction=0.1)
     assert meta["train_docs"] == 1 and meta["val_docs"] == 1
 
 
 def test_meta_counts_match_the_token_files(tmp_path):
     enc = train_bpe(_docs(30), 300)
-    meta = data.write_dataset(_docs(30), enc, str(tmp_path))
+    meta = token_files.write_dataset(_docs(30), enc, str(tmp_path))
     itemsize = np.dtype(meta["dtype"]).itemsize
     assert os.path.getsize(tmp_path / "train.bin") == meta["train_tokens"] * itemsize
     assert os.path.getsize(tmp_path / "val.bin") == meta["val_tokens"] * itemsize
     assert meta["train_docs"] + meta["val_docs"] == 30
     assert meta["vocab_size"] == enc.n_vocab and meta["eot_token"] == enc.eot_token
-    assert data.load_meta(str(tmp_path)) == meta
+    assert token_files.load_meta(str(tmp_path)) == meta
     assert os.path.exists(tmp_path / meta["tokenizer"])
 
 
 def test_token_dtype_is_uint16_for_small_vocabs_and_uint32_for_large(tmp_path):
     small = train_bpe(_docs(10), 300)
-    assert data.write_dataset(_docs(10), small, str(tmp_path / "a"))["dtype"] == "uint16"
+    assert token_files.write_dataset(_docs(10), small, str(tmp_path / "a"))["dtype"] == "uint16"
     # A vocabulary just past 65,536 ids: byte tokens plus filler tokens (never produced from the text).
     ranks = {bytes([b]): b for b in range(256)}
     for i in range(65536 - 256):
         ranks[b"\xff\xfe" + i.to_bytes(3, "big")] = 256 + i
     big = tiktoken.Encoding("big", pat_str=GPT2_PATTERN, mergeable_ranks=ranks,
                             special_tokens={EOT: 65536})
-    meta = data.write_dataset(_docs(10), big, str(tmp_path / "b"))
+    meta = token_files.write_dataset(_docs(10), big, str(tmp_path / "b"))
     assert meta["dtype"] == "uint32"
-    assert data.open_tokens(str(tmp_path / "b"), "train").max() == 65536
+    assert token_files.open_tokens(str(tmp_path / "b"), "train").max() == 65536
 
 
 def test_open_tokens_round_trips_the_written_ids(tmp_path):
     enc = train_bpe(_docs(5), 280)
     docs = _docs(5)
-    data.write_dataset(docs, enc, str(tmp_path))
+    token_files.write_dataset(docs, enc, str(tmp_path))
     pieces = []
     for split in ("train", "val"):
-        tokens = data.open_tokens(str(tmp_path), split)
+        tokens = token_files.open_tokens(str(tmp_path), split)
         assert isinstance(tokens, np.memmap) and not tokens.flags.writeable
         ends = np.flatnonzero(tokens == enc.eot_token)
         starts = np.concatenate([[0], ends[:-1] + 1])
@@ -183,26 +186,26 @@ def test_open_tokens_round_trips_the_written_ids(tmp_path):
 
 def test_load_meta_on_missing_or_corrupt_file_is_a_user_error(tmp_path):
     with pytest.raises(UserError, match="meta.json"):
-        data.load_meta(str(tmp_path))
+        token_files.load_meta(str(tmp_path))
     (tmp_path / "meta.json").write_text("[1, 2")
     with pytest.raises(UserError, match="meta.json"):
-        data.load_meta(str(tmp_path))
+        token_files.load_meta(str(tmp_path))
 
 
 def test_text_dataset_windows_are_shifted_by_one():
-    ds = data.TextDataset(np.arange(10, dtype=np.uint16), block_size=4)
+    ds = token_files.TextDataset(np.arange(10, dtype=np.uint16), block_size=4)
     assert len(ds) == 6
     x, y = ds[5]
     assert x.dtype == torch.long and y.dtype == torch.long
     assert x.tolist() == [5, 6, 7, 8] and y.tolist() == [6, 7, 8, 9]
-    assert len(data.TextDataset(np.arange(3), block_size=4)) == 0
+    assert len(token_files.TextDataset(np.arange(3), block_size=4)) == 0
 
 
 # -----------------------------------------------------------------------------
 # dataset statistics
 
 def test_generation_stats_counts_duplicates_and_openings():
-    stats = data.generation_stats(["Hello world one", "Hello world one", "Another text"])
+    stats = refine.generation_stats(["Hello world one", "Hello world one", "Another text"])
     assert stats["documents"] == 3 and stats["duplicate_rate"] == round(1 / 3, 4)
     assert stats["distinct_openings_share"] == round(2 / 3, 4)
 
@@ -223,7 +226,7 @@ def test_prepare_data_writes_all_files(tmp_path):
     for name in ("dataset.jsonl", "dataset.txt", "refine_report.json", "tokenizer.json", "train.bin", "val.bin",
                  "meta.json", "data_info.json"):
         assert (tmp_path / name).exists(), name
-    meta = data.load_meta(str(tmp_path))
+    meta = token_files.load_meta(str(tmp_path))
     assert info["domain"] == "cooking" and info["generation_method"] == "template"
     assert info["tokens"]["train"] == meta["train_tokens"] and info["vocab_size"] == meta["vocab_size"]
     assert json.load(open(tmp_path / "data_info.json"))["data_key"] == info["data_key"]

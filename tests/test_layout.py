@@ -62,7 +62,7 @@ def test_the_bottom_floor_imports_nothing_of_ours():
 
 def test_no_data_source_imports_the_pipeline():
     for source in ('templates', 'templates_cooking', 'templates_poetry', 'templates_technical',
-                   'templates_general', 'teacher', 'problems'):
+                   'templates_general', 'teacher', 'problems', 'corpora'):
         assert not project_imports(source) & {'data', 'train', 'sample'}, source
 
 
@@ -70,7 +70,9 @@ def test_the_tools_import_only_the_bottom_floor():
     assert project_imports('verify') == {'common'}
     assert project_imports('words') == set()
     assert project_imports('tokenizer') == {'common'}
+    assert project_imports('refine') == {'tokenizer', 'words'}
+    assert project_imports('token_files') == {'common', 'tokenizer'}
 
 
 def test_sample_py_reads_a_model_without_the_data_pipeline():
-    assert not project_imports('sample') & {'data', 'train', 'templates', 'teacher'}
+    assert not project_imports('sample') & {'data', 'train', 'templates', 'teacher', 'refine'}

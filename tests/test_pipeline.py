@@ -7,8 +7,10 @@ import sys
 import pytest
 
 import data
+import refine
 import settings
 import teacher
+import token_files
 import train
 from common import UserError
 from fake_teacher import closed_port, start_fake_teacher, stop_fake_teacher
@@ -28,7 +30,7 @@ def server():
 def keep_every_reply(monkeypatch):
     # The fake server's replies differ in one word, so refinement would keep one of them as the others'
     # near duplicate; these tests are about the pipeline, not de-duplication.
-    monkeypatch.setattr(data, "NEAR_DUP_JACCARD", 1.01)
+    monkeypatch.setattr(refine, "NEAR_DUP_JACCARD", 1.01)
 
 
 def config(*flags):
@@ -56,7 +58,7 @@ def test_ollama_generation_end_to_end_records_source_and_teacher_stats(server, t
     assert saved["teacher"]["gen_model"] == "llama3.1:8b" and saved["teacher"]["samples"] > 0
     assert saved["teacher"]["tokens"] >= 400 and saved["judge"] is None
     assert server.counts.get("/api/chat", 0) == saved["teacher"]["requests"]
-    assert data.load_meta(str(tmp_path))["train_tokens"] == info["tokens"]["train"]
+    assert token_files.load_meta(str(tmp_path))["train_tokens"] == info["tokens"]["train"]
 
 
 def test_server_down_with_template_fallback_warns_and_uses_templates(tmp_path):
@@ -89,10 +91,10 @@ def test_judge_scores_are_combined_and_unparseable_replies_counted(server, tmp_p
     assert report["judge"] == {"judged": judged - judged // 2, "unparseable": judged // 2}
     # A reply of 10 maps to 1.0, blended with the heuristic; an unparseable one leaves the heuristic alone.
     for row in read_jsonl(tmp_path / "dataset.jsonl"):
-        heuristic = data.score_sample(row["text"], PROMPT, "cooking")[0]
-        blended = data.JUDGE_WEIGHT * 1.0 + (1 - data.JUDGE_WEIGHT) * heuristic
+        heuristic = refine.score_sample(row["text"], PROMPT, "cooking")[0]
+        blended = refine.JUDGE_WEIGHT * 1.0 + (1 - refine.JUDGE_WEIGHT) * heuristic
         assert row["score"] == pytest.approx(blended, abs=1e-4) or row["score"] == pytest.approx(heuristic, abs=1e-4)
-    assert any(r["score"] > data.score_sample(r["text"], PROMPT, "cooking")[0] for r in read_jsonl(tmp_path / "dataset.jsonl"))
+    assert any(r["score"] > refine.score_sample(r["text"], PROMPT, "cooking")[0] for r in read_jsonl(tmp_path / "dataset.jsonl"))
 
 
 def test_template_generation_never_contacts_a_server(server, tmp_path, monkeypatch):

@@ -13,9 +13,11 @@ import torch
 
 import data
 import problems
+import refine
 import sample
 import settings
 import teacher
+import token_files
 import train
 from common import UserError
 from conftest import ROOT, TINY_MODEL_FLAGS
@@ -63,7 +65,7 @@ def test_problems_that_differ_in_one_number_are_both_kept(tmp_path, monkeypatch)
                  solutions=[f"Step 1: She has {n}.\nTherefore, the answer is {n}."])
         twins.append(p)
     texts = [{"text": problems.problem_prompt(p["problem"]) + p["solutions"][0], "source": "t"} for p in twins]
-    assert len(data.refine_samples(texts, MATH_PROMPT, "math", 10**9)[0]) == 1  # free text: one of them goes
+    assert len(refine.refine_samples(texts, MATH_PROMPT, "math", 10**9)[0]) == 1  # free text: one of them goes
     monkeypatch.setattr(data, "generated_problems", lambda cfg, n_tokens: twins)
     data.prepare_data(math_config("--block_size=8"), str(tmp_path), log=lambda *a: None)
     assert {d["problem_id"] for d in read_jsonl(tmp_path / "dataset.jsonl")} == {"twin-23", "twin-24"}
@@ -80,11 +82,11 @@ def test_loss_mask_covers_solutions_and_not_problems(tmp_path):
     enc = train_bpe(["Problem: what is 2 + 2?\nSolve.\nStep 1: 2 + 2 = 4."] * 5, 300)
     prompts = ["Problem: what is 2 + 2?\nSolve.\n", "Problem: what is 3 + 1?\nSolve.\n"]
     docs = [prompts[0] + "Step 1: 2 + 2 = 4.", prompts[1] + "Step 1: 3 + 1 = 4."]
-    meta = data.write_dataset(docs, enc, str(tmp_path), val_fraction=0.5, seed=1, prompts=prompts)
+    meta = token_files.write_dataset(docs, enc, str(tmp_path), val_fraction=0.5, seed=1, prompts=prompts)
     assert meta["loss_mask"] is True
     for split in ("train", "val"):
-        tokens = data.open_tokens(str(tmp_path), split)
-        mask = data.open_loss_mask(str(tmp_path), split, meta)
+        tokens = token_files.open_tokens(str(tmp_path), split)
+        mask = token_files.open_loss_mask(str(tmp_path), split, meta)
         assert len(mask) == len(tokens)
         shown = enc.decode([t for t, m in zip(tokens.tolist(), mask.tolist()) if m == 0])
         learned = enc.decode([t for t, m in zip(tokens.tolist(), mask.tolist()) if m == 1])
@@ -94,14 +96,14 @@ def test_loss_mask_covers_solutions_and_not_problems(tmp_path):
 
 def test_training_batches_put_minus_one_on_problem_targets(tmp_path):
     data.prepare_data(math_config(), str(tmp_path), log=lambda *a: None)
-    meta = data.load_meta(str(tmp_path))
+    meta = token_files.load_meta(str(tmp_path))
     get_batch = train.make_batch_fn(str(tmp_path), 32, 64, "cpu", torch.Generator().manual_seed(0))
     x, y = get_batch("train")
     ignored = y == -1
     assert 0.05 < ignored.float().mean() < 0.9  # both kinds of target are there
     # a target is ignored exactly where the token at that place is part of a problem
-    tokens = data.open_tokens(str(tmp_path), "train", meta)
-    mask = data.open_loss_mask(str(tmp_path), "train", meta)
+    tokens = token_files.open_tokens(str(tmp_path), "train", meta)
+    mask = token_files.open_loss_mask(str(tmp_path), "train", meta)
     starts = [int(np.flatnonzero(np.all(np.lib.stride_tricks.sliding_window_view(tokens, 32) == row.numpy(), axis=1))[0])
               for row in x[:4]]
     for row, start in enumerate(starts):
@@ -112,7 +114,7 @@ def test_files_that_are_not_math_keep_the_plain_token_files(tmp_path):
     cfg = settings.load_config(["--prompt=Bedtime stories", "--initial_tokens=2000", "--final_tokens=1500",
                                 "--block_size=32", "--vocab_size=300"])
     data.prepare_data(cfg, str(tmp_path), log=lambda *a: None)
-    assert "loss_mask" not in data.load_meta(str(tmp_path)) and not (tmp_path / "train_mask.bin").exists()
+    assert "loss_mask" not in token_files.load_meta(str(tmp_path)) and not (tmp_path / "train_mask.bin").exists()
 
 
 def test_code_problems_keep_only_reference_solutions_that_pass_their_tests(tmp_path):

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-import data
+import refine
 import templates
 import templates_cooking
 import templates_poetry
@@ -69,7 +69,7 @@ def test_generated_data_has_few_duplicates_and_varied_openings(domain):
     # At 200k tokens the generators before titles and openers were made compositional reached 5-34%
     # distinct 10-character openings; now every domain is above 60% (and above 50% at 1M tokens).
     docs = templates.generate_template_samples(PROMPTS[domain], domain, 200_000, seed=5)
-    stats = data.generation_stats(docs)
+    stats = refine.generation_stats(docs)
     assert stats["duplicate_rate"] < 0.01
     assert stats["distinct_openings_share"] > 0.55
 
@@ -77,7 +77,7 @@ def test_generated_data_has_few_duplicates_and_varied_openings(domain):
 def test_technical_guides_are_rarely_near_duplicates():
     # Guides of one task used to share their steps word for word: refinement dropped ~40% of them.
     docs = templates.generate_template_samples(PROMPTS["technical"], "technical", 200_000, seed=6)
-    _, report = data.refine_samples(_samples(docs), PROMPTS["technical"], "technical", 10**9)
+    _, report = refine.refine_samples(_samples(docs), PROMPTS["technical"], "technical", 10**9)
     assert report["rejected"].get("near_duplicate", 0) < 0.1 * len(docs)
 
 

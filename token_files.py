@@ -1,0 +1,132 @@
+"""
+Token files, written and read only here: train.bin / val.bin hold the token ids of every document back to
+back, each followed by <|endoftext|>; meta.json says how to read them (dtype, counts, vocabulary); when
+only part of each document is learned, train_mask.bin / val_mask.bin hold one byte per token. Reading is
+memory-mapped, so memory does not grow with the dataset.
+"""
+import json
+import os
+import random
+
+import numpy as np
+import torch
+
+from common import UserError, write_atomic
+from tokenizer import encode_segments, save_tokenizer
+
+# -----------------------------------------------------------------------------
+# token files: train.bin / val.bin hold the token ids back to back, meta.json says how to read them;
+# train_mask.bin / val_mask.bin, when there, hold one byte per token: 1 if the model learns to write it
+
+def write_dataset(docs, enc, out_dir, val_fraction=0.1, seed=1337, prompts=None, is_val=None):
+    """Tokenize docs (each followed by <|endoftext|>), split by document, write the token files.
+
+    A doc is a string, or a list of pieces [[text, learned], ...] (a chat: the assistant's turns learned,
+    the rest only read; see tokenizer.encode_segments). prompts[i], when given, is the start of docs[i]
+    that the model is shown but not trained to write (a problem, before its solution). Tokens not learned
+    get 0 in the loss mask files. is_val, when given, is the split itself (True = validation document);
+    otherwise val_fraction of the documents, shuffled with seed, go to validation."""
+    if is_val is None:
+        order = list(range(len(docs)))
+        random.Random(seed).shuffle(order)
+        n_val = round(len(docs) * val_fraction)
+        if len(docs) >= 2:
+            n_val = min(max(n_val, 1), len(docs) - 1)  # both splits need at least one document
+        else:
+            n_val = 0
+        val_ids, train_ids = order[:n_val], order[n_val:]
+    else:
+        val_ids = [i for i, v in enumerate(is_val) if v]
+        train_ids = [i for i, v in enumerate(is_val) if not v]
+
+    eot = enc.eot_token
+    # uint16 halves the files (and the memory-mapped reads) whenever every id fits below 65,536.
+    dtype = np.uint16 if enc.n_vocab <= 65536 else np.uint32
+    if prompts and any(prompts):
+        # prompt and solution encoded apart, as at inference, where the model continues the prompt's tokens
+        docs = [[[p or "", False], [d[len(p or ""):], True]] for d, p in zip(docs, prompts)]
+    if any(not isinstance(d, str) for d in docs):
+        encoded, learned = zip(*(encode_segments(enc, d if not isinstance(d, str) else [[d, True]]) for d in docs))
+    else:
+        encoded, learned = enc.encode_ordinary_batch(list(docs)), None
+    masked = learned is not None and any(0 in m for m in learned)
+    sizes = {}
+    for split, ids in (("train", train_ids), ("val", val_ids)):
+        tokens, mask = [], []
+        for i in ids:
+            tokens.extend(encoded[i])
+            tokens.append(eot)
+            if masked:
+                mask.extend(learned[i])
+                mask.append(1)  # ending the document (the solution, the conversation) is learned too
+        arr = np.array(tokens, dtype=dtype)
+        write_atomic(os.path.join(out_dir, f"{split}.bin"), arr.tobytes())
+        if masked:
+            write_atomic(os.path.join(out_dir, f"{split}_mask.bin"), np.array(mask, dtype=np.uint8).tobytes())
+        sizes[split] = len(arr)
+    save_tokenizer(enc, os.path.join(out_dir, "tokenizer.json"))
+    meta = {"vocab_size": enc.n_vocab, "dtype": np.dtype(dtype).name,
+            "train_tokens": sizes["train"], "val_tokens": sizes["val"],
+            "train_docs": len(train_ids), "val_docs": len(val_ids),
+            "eot_token": eot, "tokenizer": "tokenizer.json"}
+    if masked:
+        meta["loss_mask"] = True
+    write_atomic(os.path.join(out_dir, "meta.json"), json.dumps(meta, indent=2))
+    return meta
+
+
+def load_meta(dataset_dir):
+    """meta.json of a dataset folder written by write_dataset."""
+    path = os.path.join(dataset_dir, "meta.json")
+    fix = ("run the data step (python data.py CONFIG) or point dataset_dir at a folder with "
+           "train.bin, val.bin and meta.json")
+    try:
+        with open(path, encoding="utf-8") as f:
+            meta = json.load(f)
+        for key in ("vocab_size", "dtype", "train_tokens", "val_tokens", "eot_token"):
+            meta[key]
+        return meta
+    except FileNotFoundError:
+        raise UserError(f"dataset file {path} is missing; {fix}") from None
+    except Exception as e:
+        raise UserError(f"dataset file {path} is corrupt ({type(e).__name__}: {e}); {fix}") from None
+
+
+def open_tokens(dataset_dir, split, meta=None):
+    """The token ids of split ('train' or 'val') as a read-only memory map; memory does not grow with data.
+    Pass meta (from load_meta) when calling once per batch, so meta.json is not re-read each time."""
+    meta = meta or load_meta(dataset_dir)
+    path = os.path.join(dataset_dir, f"{split}.bin")
+    if not os.path.exists(path):
+        raise UserError(f"dataset file {path} is missing; run the data step (python data.py CONFIG) or "
+                        f"point dataset_dir at a folder with train.bin, val.bin and meta.json")
+    if os.path.getsize(path) == 0:
+        return np.zeros(0, dtype=meta["dtype"])  # np.memmap refuses empty files
+    return np.memmap(path, dtype=meta["dtype"], mode="r")
+
+
+def open_loss_mask(dataset_dir, split, meta):
+    """The split's loss mask (1 = a token the model learns to write) as a memory map, or None when every
+    token is learned."""
+    if not meta.get("loss_mask"):
+        return None
+    path = os.path.join(dataset_dir, f"{split}_mask.bin")
+    if not os.path.exists(path):
+        raise UserError(f"dataset file {path} is missing but meta.json says the data has a loss mask; "
+                        f"run the data step again")
+    return np.memmap(path, dtype=np.uint8, mode="r")
+
+
+class TextDataset:
+    """Every block_size window of tokens as (x, y), y being x shifted left by one token."""
+
+    def __init__(self, tokens, block_size):
+        self.tokens = torch.as_tensor(np.asarray(tokens, dtype=np.int64))
+        self.block_size = block_size
+
+    def __len__(self):
+        return max(0, len(self.tokens) - self.block_size)
+
+    def __getitem__(self, i):
+        chunk = self.tokens[i:i + self.block_size + 1]
+        return chunk[:-1], chunk[1:]
