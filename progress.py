@@ -68,6 +68,16 @@ class Progress:
             self.file.close()
 
 
+def _svg_frame(width, height, pad, x_label, y_label):
+    """The start of a chart: the picture, a white ground, both axes and their labels."""
+    return [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">',
+            f'<rect width="{width}" height="{height}" fill="white"/>',
+            f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="black"/>',
+            f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{height - pad}" stroke="black"/>',
+            f'<text x="{width / 2}" y="{height - 15}" text-anchor="middle">{_xml(x_label)}</text>',
+            f'<text x="5" y="{pad - 10}">{_xml(y_label)}</text>']
+
+
 def write_loss_svg(metrics_path, svg_path, width=640, height=360):
     """Train and val loss against tokens seen, as a small standalone SVG picture."""
     train, val = [], []
@@ -96,13 +106,8 @@ def write_loss_svg(metrics_path, svg_path, width=640, height=360):
         pts = ' '.join(f"{x:.1f},{y:.1f}" for x, y in map(xy, series))
         return f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{pts}"/>'
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">',
-             f'<rect width="{width}" height="{height}" fill="white"/>',
-             f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="black"/>',
-             f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{height - pad}" stroke="black"/>',
-             f'<text x="{width / 2}" y="{height - 15}" text-anchor="middle">tokens seen ({x_max:,} max)</text>',
-             f'<text x="5" y="{pad - 10}">loss {y_hi:.2f}</text>', f'<text x="5" y="{height - pad}">{y_lo:.2f}</text>',
-             polyline(train, '#1f77b4'), polyline(val, '#d62728'),
+    parts = _svg_frame(width, height, pad, f"tokens seen ({x_max:,} max)", f"loss {y_hi:.2f}") + [
+             f'<text x="5" y="{height - pad}">{y_lo:.2f}</text>', polyline(train, '#1f77b4'), polyline(val, '#d62728'),
              f'<text x="{width - pad - 90}" y="{pad}" fill="#1f77b4">train loss</text>',
              f'<text x="{width - pad - 90}" y="{pad + 16}" fill="#d62728">val loss</text>', '</svg>']
     write_atomic(svg_path, '\n'.join(parts))
@@ -133,12 +138,7 @@ def write_histogram_svg(lengths_by_source, svg_path, limit=None, bins=30, width=
     def y(count):
         return height - pad - plot_h * count / y_max
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">',
-             f'<rect width="{width}" height="{height}" fill="white"/>',
-             f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="black"/>',
-             f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{height - pad}" stroke="black"/>',
-             f'<text x="{width / 2}" y="{height - 15}" text-anchor="middle">document length in tokens</text>',
-             f'<text x="5" y="{pad - 10}">documents</text>']
+    parts = _svg_frame(width, height, pad, "document length in tokens", "documents")
     for k in range(0, bins + 1, 5):
         parts.append(f'<text x="{x(k * step):.1f}" y="{height - pad + 15}" text-anchor="middle">{k * step}</text>')
     for frac in (0.5, 1.0):

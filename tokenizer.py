@@ -185,7 +185,8 @@ def load_tokenizer(path):
         with open(path, encoding="utf-8") as f:
             obj = json.load(f)
         if obj["type"] == "gpt2":
-            return get_gpt2_with_specials([k for k, _ in sorted(obj.get("special_tokens", {}).items(), key=lambda kv: kv[1])])
+            specials = obj.get("special_tokens", {})
+            return get_gpt2_with_specials(sorted(specials, key=specials.get))
         ranks = {base64.b64decode(t): i for i, t in enumerate(obj["tokens"])}
         return tiktoken.Encoding(obj["name"], pat_str=obj["pattern"], mergeable_ranks=ranks,
                                  special_tokens={k: int(v) for k, v in obj["special_tokens"].items()})

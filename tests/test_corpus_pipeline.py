@@ -169,11 +169,12 @@ def test_the_loss_mask_covers_assistant_turns_only(corpus_run):
 def test_weighted_chat_appears_twice_in_the_training_tokens(corpus_run):
     _, out, info = corpus_run
     train_text = open(os.path.join(out, "dataset.txt")).read()
-    some = json.loads(open(os.path.join(out, "train.jsonl")).readline())
-    needle = (some.get("messages") or [{"content": some.get("text")}])[-1]["content"][:40]
-    kinds = info["documents"]["by_kind"]
-    assert kinds["chat"] > 0 and kinds["code"] > 0
-    assert train_text.count(needle) >= 1
+    records = [json.loads(line) for line in open(os.path.join(out, "train.jsonl"))]
+    chats = [r["messages"][-1]["content"] for r in records if "messages" in r]  # chat@2
+    code = [r["text"] for r in records if "text" in r]  # code@1
+    assert chats and code
+    assert all(train_text.count(c) == 2 for c in chats)
+    assert all(train_text.count(c) == 1 for c in code if len(c) > 200)
 
 
 def test_a_rerun_with_other_settings_does_not_overwrite_the_splits(corpus_run):
