@@ -7,6 +7,7 @@ A problem is a dict: id, source, kind ('math' or 'code'), problem (the text), le
 answer (math) or tests {"inputs", "outputs"} and fn_name (code), plus the file's own reference solutions.
 """
 import json
+import math
 import os
 import random
 import re
@@ -146,7 +147,7 @@ def _level4(rng):
     a = rng.randint(1, den - 2)
     b = rng.randint(1, den - 1 - a)
     total = a + b
-    g = _gcd(total, den)
+    g = math.gcd(total, den)
     answer = f"{total // g}/{den // g}" if den // g != 1 else str(total // g)
     steps = [f"Add the numerators: {a} + {b} = {total}, so the sum is {total}/{den}."]
     if g > 1:
@@ -171,12 +172,6 @@ def _level5(rng):
     return (f"{name} buys {a} {many} that cost the same and a bag for ${b}. {HE_SHE[name].capitalize()} pays ${total} "
             f"in all. How many dollars does one {one} cost?",
             [f"Without the bag: {total} - {b} = {a * x}.", f"One {one}: {a * x} / {a} = {x}."], x)
-
-
-def _gcd(a, b):
-    while b:
-        a, b = b, a % b
-    return a
 
 
 LEVEL_GENERATORS = {1: _level1, 2: _level2, 3: _level3, 4: _level4, 5: _level5}

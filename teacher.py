@@ -21,6 +21,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 import requests
 
 from common import UserError
+from problems import problem_prompt
 from progress import format_duration
 from tokenizer import estimate_tokens
 
@@ -600,7 +601,7 @@ SOLVE_MAX_TOKENS = {"math": 512, "code": 1024}  # a worked solution is longer th
 
 
 def solve_instruction(problem):
-    text = f"Problem: {problem['problem'].strip()}\nSolve this problem step by step."
+    text = problem_prompt(problem["problem"]).rstrip()  # the format the model trains and is measured on
     if problem["kind"] == "code":
         text += (f" Then write a Python function named {problem['fn_name']} that returns the answer."
                  if problem.get("fn_name") else " Then write a Python program that reads standard input and prints the answer.")
@@ -617,7 +618,8 @@ def request_solution(cfg, model, problem, sample, headers):
     generate_s *= max(1.0, max_tokens / max(1, cfg["num_predict"]))  # the timeout fits the longer budget
     reply, retries, failure = call_teacher("POST", chat_url(cfg), body, headers, (connect_s, generate_s),
                                            read_chat_reply)
-    record = None if failure else {"problem_id": problem["id"], "sample": sample, "text": reply[0].strip(),
+    record = None if failure else {"problem_id": problem["id"], "problem": problem["problem"], "sample": sample,
+                                   "text": reply[0].strip(),
                                    "hit_token_limit": reply[1], "source": f"{api_style(cfg)}:{model}"}
     return record, retries, failure
 
@@ -637,6 +639,14 @@ def solve_problems(cfg, problems, out_dir, log):
             done[(record["problem_id"], int(record["sample"]))] = record
         except (ValueError, KeyError, TypeError):
             log(f"teacher: skipped an unreadable line in {path}")
+    # a file made by another model, or whose ids now name other problems (another max_level), starts afresh
+    text_of = {p["id"]: p["problem"] for p in problems}
+    if any(r.get("source") != f"{api_style(cfg)}:{model}" or r.get("problem", "") != text_of.get(r["problem_id"], r.get("problem", ""))
+           for r in done.values()):
+        aside = path + f".{int(time.time())}.old"
+        os.replace(path, aside)
+        log(f"teacher: {path} was made for another model or other problems; moved it to {aside} and starting afresh")
+        done = {}
     wanted = [(p, j) for p in problems for j in range(k) if (p["id"], j) not in done]
     stats = {"method": api_style(cfg), "server": server, "gen_model": model, "requests": 0, "failures": 0,
              "retries": 0, "resumed": len(done), "truncated": 0, "elapsed_s": 0.0}

@@ -183,6 +183,21 @@ def test_teacher_solutions_are_not_asked_twice(server, tmp_path):
     assert again == first and server.counts["/api/chat"] == asked and stats["resumed"] == len(first)
 
 
+def test_solutions_of_another_model_or_other_problems_are_asked_again(server, tmp_path):
+    cfg = math_config(f"--teacher_url={server.url}", "--generation_method=ollama", "--solutions_per_problem=1",
+                      "--initial_tokens=300")
+    ps = data.generated_problems(cfg, cfg["initial_tokens"])
+    server.state["reply"] = solver_that_is_right_on_even_seeds({p["problem"]: p["answer"] for p in ps})
+    teacher.solve_problems(cfg, ps, str(tmp_path), lambda *a: None)
+    asked = server.counts["/api/chat"]
+    _, stats = teacher.solve_problems(dict(cfg, gen_model="qwen2.5:7b"), ps, str(tmp_path), lambda *a: None)
+    assert stats["resumed"] == 0 and server.counts["/api/chat"] == 2 * asked
+    moved = [dict(p, problem=p["problem"] + " (changed)") for p in ps]  # the same ids now name other problems
+    server.state["reply"] = solver_that_is_right_on_even_seeds({p["problem"]: p["answer"] for p in moved})
+    _, stats = teacher.solve_problems(dict(cfg, gen_model="qwen2.5:7b"), moved, str(tmp_path), lambda *a: None)
+    assert stats["resumed"] == 0 and server.counts["/api/chat"] == 3 * asked
+
+
 def test_a_teacher_that_is_down_falls_back_to_the_worked_solutions(tmp_path):
     cfg = math_config(f"--teacher_url=http://127.0.0.1:{closed_port()}", "--generation_method=ollama")
     info = data.prepare_data(cfg, str(tmp_path), log=lambda *a: None)
