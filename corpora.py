@@ -32,9 +32,16 @@ MAX_AVG_LINE_CHARS = 200
 # vendored, generated and tool folders: other people's code or build output, often many times the user's own
 SKIP_DIRS = {"node_modules", "vendor", "third_party", "dist", "build", "__pycache__", "venv", "env",
              "site-packages", "target"}  # and every folder whose name starts with '.' (.git, .venv, .tox, ...)
-LOCKFILES = {"package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lockb",
-             "poetry.lock", "Pipfile.lock", "uv.lock", "Cargo.lock", "Gemfile.lock", "composer.lock",
-             "go.sum", "mix.lock", "flake.lock", "packages.lock.json", "Podfile.lock"}
+# lockfiles whose names do not end in .lock (yarn.lock, Cargo.lock, poetry.lock, ... all do)
+LOCKFILES = {"package-lock.json", "npm-shrinkwrap.json", "pnpm-lock.yaml", "bun.lockb", "go.sum",
+             "packages.lock.json"}
+
+
+def is_lockfile(name):
+    """A package manager's pinned versions: machine-written, nothing to learn (code or git diffs alike)."""
+    return name in LOCKFILES or name.endswith(".lock")
+
+
 ROLE_TOKENS = {"system": SYSTEM, "user": USER, "assistant": ASSISTANT}
 
 # -----------------------------------------------------------------------------
@@ -197,7 +204,7 @@ def file_documents(pattern, max_chars):
 
 def code_skip_reason(name, text):
     """Why a code file is not worth learning from (lockfile, minified, generated, tiny), or None."""
-    if name in LOCKFILES or name.endswith(".lock"):
+    if is_lockfile(name):
         return "lockfile"
     if ".min." in name:
         return "minified"
@@ -333,7 +340,7 @@ def clean_diff(diff_lines):
     kept, lockfiles, binaries, changed = [], 0, 0, 0
     for lines in files:
         name = os.path.basename(lines[0].rstrip("\n").split(" b/")[-1].strip('"'))
-        if name in LOCKFILES:
+        if is_lockfile(name):
             lockfiles += 1
         elif any(l.startswith("Binary files ") or l.startswith("GIT binary patch") for l in lines):
             binaries += 1

@@ -175,9 +175,13 @@ def corpus_documents(cfg, log):
     docs, per_source, redactions = [], {}, collections.Counter()
     for kind, path, weight in entries:
         got, read_report = corpora.read_source(kind, path, cfg, cfg["seed"])
-        if cfg["redact"] is True or cfg["redact"] == "auto" and kind in ("chat", "git"):
-            got, counts = corpora.redact_documents(got)
+        # by each document's kind, not the source's: a files: JSONL can hold chats too
+        private = [cfg["redact"] is True or cfg["redact"] == "auto" and d["kind"] in ("chat", "git") for d in got]
+        if any(private):
+            cleaned, counts = corpora.redact_documents([d for d, p in zip(got, private) if p])
             redactions.update(counts)
+            cleaned = iter(cleaned)
+            got = [next(cleaned) if p else d for d, p in zip(got, private)]
         name = f"{kind}:{path}"
         per_source[name] = {"weight": weight, "read": read_report, "documents": len(got)}
         log(f"data: {name}: {len(got)} documents")

@@ -148,6 +148,17 @@ def test_chat_and_git_text_is_redacted_by_default(corpus_run):
     assert info["refine"]["redactions"]["email"] >= 60 and info["refine"]["redactions"]["phone"] >= 60
 
 
+def test_chats_inside_a_files_source_are_redacted_by_default(tmp_path):
+    notes = tmp_path / "notes.jsonl"
+    notes.write_text("".join(json.dumps(r) + "\n" for r in [
+        {"text": "A plain note that mentions nobody in particular and carries on for a while."}] + [
+        chat(f"Mail me at friend{i}@example.com please.", f"I will write to you soon, number {i}.") for i in range(20)]))
+    docs, report = data.corpus_documents(cfg_for(f"files:{notes}"), log=lambda *a: None)
+    assert any(d["kind"] == "chat" for d in docs) and report["redactions"]["email"] == 20  # near twins go later
+    assert not any("@example.com" in d["text"] or "@example.com" in json.dumps(d.get("messages"))
+                   for d in docs)
+
+
 def test_the_loss_mask_covers_assistant_turns_only(corpus_run):
     _, out, _ = corpus_run
     meta = token_files.load_meta(out)
