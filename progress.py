@@ -3,6 +3,7 @@ What train.py shows and records while it runs: the live progress line, out_dir/m
 out_dir/loss.svg (drawn by hand, so no plotting package is needed).
 """
 import json
+import math
 import sys
 import time
 
@@ -78,39 +79,115 @@ def _svg_frame(width, height, pad, x_label, y_label):
             f'<text x="5" y="{pad - 10}">{_xml(y_label)}</text>']
 
 
-def write_loss_svg(metrics_path, svg_path, width=640, height=360):
-    """Train and val loss against tokens seen, as a small standalone SVG picture."""
-    train, val = [], []
+def read_metrics(metrics_path):
+    """The rows of metrics.jsonl; a last line cut short by a crash is skipped."""
+    rows = []
     with open(metrics_path) as f:
         for line in f:
             try:
-                row = json.loads(line)
+                rows.append(json.loads(line))
             except json.JSONDecodeError:
-                continue  # a line cut short by a crash
-            if 'loss' in row:
-                train.append((row['tokens'], row['loss']))
-            if 'val_loss' in row:
-                val.append((row['tokens'], row['val_loss']))
-    points = train + val
-    if not points:
+                continue
+    return rows
+
+
+def nice_step(span, count):
+    """A round step (1, 2 or 5 times a power of ten) that cuts span into about count pieces."""
+    raw = span / max(1, count)
+    power = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+
+
+def log_ticks(lo, hi):
+    """Round values between lo and hi for a log axis: 1-2-5 per decade, finer when the range is short."""
+    for mantissas in ((1, 2, 5), (1, 1.5, 2, 3, 5, 7), (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 9),
+                      tuple(1 + k / 20 for k in range(180))):
+        ticks = [round(m * 10 ** e, 6) for e in range(math.floor(math.log10(lo)), math.floor(math.log10(hi)) + 1)
+                 for m in mantissas if lo <= m * 10 ** e <= hi]
+        if len(ticks) >= 4:
+            return ticks[::-(-len(ticks) // 8)]  # at most 8 labels
+    return ticks
+
+
+def short_number(n):
+    """12,500 -> '12.5k', 3,000,000 -> '3M': tick labels that fit under an axis."""
+    for unit, size in (('B', 1e9), ('M', 1e6), ('k', 1e3)):
+        if abs(n) >= size:
+            return f"{n / size:.3g}{unit}"
+    return f"{n:.3g}"
+
+
+def write_loss_svg(metrics_path, svg_path, width=720, height=420):
+    """Train and val loss on a log axis against tokens seen (iterations under them), the learning rate as a
+    faint line on its own axis, the best val loss marked: a standalone SVG picture drawn by hand."""
+    rows = read_metrics(metrics_path)
+    train = [(r['tokens'], r['loss']) for r in rows if 'loss' in r and r['loss'] > 0]
+    val = [(r['tokens'], r['val_loss']) for r in rows if 'val_loss' in r and r['val_loss'] > 0]
+    lrs = [(r['tokens'], r['lr']) for r in rows if 'lr' in r]
+    iters = sorted({(r['tokens'], r['iter']) for r in rows if 'iter' in r and 'tokens' in r})
+    if not train + val:
         return
-    pad = 50
-    x_max = max(p[0] for p in points) or 1
-    y_lo, y_hi = min(p[1] for p in points), max(p[1] for p in points)
-    y_hi = y_hi if y_hi > y_lo else y_lo + 1
+    left, right, top, bottom = 60, 60, 30, 64
+    plot_w, plot_h = width - left - right, height - top - bottom
+    x_max = max(t for t, _ in train + val) or 1
+    lo, hi = min(v for _, v in train + val), max(v for _, v in train + val)
+    lo, hi = lo / 1.05, hi * 1.05  # a little air above and below the curves
+    lr_max = max((v for _, v in lrs), default=0) or 1
 
-    def xy(p):
-        return (pad + (width - 2 * pad) * p[0] / x_max, height - pad - (height - 2 * pad) * (p[1] - y_lo) / (y_hi - y_lo))
+    def x(tokens):
+        return left + plot_w * tokens / x_max
 
-    def polyline(series, colour):
-        pts = ' '.join(f"{x:.1f},{y:.1f}" for x, y in map(xy, series))
-        return f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{pts}"/>'
+    def y(loss):
+        return top + plot_h * (math.log(hi) - math.log(loss)) / (math.log(hi) - math.log(lo))
 
-    parts = _svg_frame(width, height, pad, f"tokens seen ({x_max:,} max)", f"loss {y_hi:.2f}") + [
-             f'<text x="5" y="{height - pad}">{y_lo:.2f}</text>', polyline(train, '#1f77b4'), polyline(val, '#d62728'),
-             f'<text x="{width - pad - 90}" y="{pad}" fill="#1f77b4">train loss</text>',
-             f'<text x="{width - pad - 90}" y="{pad + 16}" fill="#d62728">val loss</text>', '</svg>']
-    write_atomic(svg_path, '\n'.join(parts))
+    def y_lr(lr):
+        return top + plot_h * (1 - lr / lr_max)
+
+    def polyline(series, colour, to_y, extra=''):
+        pts = ' '.join(f"{x(t):.1f},{to_y(v):.1f}" for t, v in series)
+        return f'<polyline class="{extra}" fill="none" stroke="{colour}" stroke-width="1.5" points="{pts}"/>'
+
+    base = top + plot_h
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
+             f'font-size="12">', f'<rect width="{width}" height="{height}" fill="white"/>']
+    for v in log_ticks(lo, hi):  # horizontal grid lines at round losses, labelled on the left
+        parts.append(f'<line class="grid" x1="{left}" y1="{y(v):.1f}" x2="{left + plot_w}" y2="{y(v):.1f}" stroke="#e5e5e5"/>'
+                     f'<text class="y-tick" x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{v:g}</text>')
+    step = nice_step(x_max, 6)
+    for k in range(0, int(x_max // step) + 1):  # vertical grid lines at round token counts, the iteration under each
+        t = k * step
+        it = _interpolate(iters, t)
+        parts.append(f'<line class="grid" x1="{x(t):.1f}" y1="{top}" x2="{x(t):.1f}" y2="{base}" stroke="#e5e5e5"/>'
+                     f'<text class="x-tick" x="{x(t):.1f}" y="{base + 16}" text-anchor="middle">{short_number(t)}</text>'
+                     + (f'<text class="iter-tick" x="{x(t):.1f}" y="{base + 30}" text-anchor="middle" fill="#777">'
+                        f'{it:,.0f}</text>' if it is not None else ''))
+    parts += [f'<line x1="{left}" y1="{base}" x2="{left + plot_w}" y2="{base}" stroke="black"/>',
+              f'<line x1="{left}" y1="{top}" x2="{left}" y2="{base}" stroke="black"/>',
+              f'<text x="{left + plot_w / 2}" y="{height - 8}" text-anchor="middle">tokens seen '
+              f'<tspan fill="#777">(iterations in grey)</tspan></text>',
+              f'<text x="{left - 6}" y="{top - 12}" text-anchor="middle">loss (log)</text>']
+    if lrs:
+        parts += [polyline(lrs, '#bbbbbb', y_lr, 'lr').replace('/>', ' stroke-dasharray="5,3"/>'),
+                  f'<text x="{left + plot_w + 6}" y="{top + 4}" fill="#999">{lr_max:.1e}</text>',
+                  f'<text x="{left + plot_w + 6}" y="{base + 4}" fill="#999">0</text>',
+                  f'<text x="{width - 4}" y="{top - 12}" text-anchor="end" fill="#999">learning rate</text>']
+    parts += [polyline(train, '#1f77b4', y, 'train'), polyline(val, '#d62728', y, 'val'),
+              f'<text x="{left + plot_w - 8}" y="{top + 16}" text-anchor="end" fill="#1f77b4">train loss</text>',
+              f'<text x="{left + plot_w - 8}" y="{top + 32}" text-anchor="end" fill="#d62728">val loss</text>']
+    if val:
+        t, v = min(val, key=lambda p: p[1])
+        parts.append(f'<circle class="best" cx="{x(t):.1f}" cy="{y(v):.1f}" r="4" fill="none" stroke="#d62728" '
+                     f'stroke-width="2"/><text x="{x(t):.1f}" y="{y(v) - 10:.1f}" text-anchor="middle" '
+                     f'fill="#d62728">best val {v:.3f}</text>')
+    write_atomic(svg_path, '\n'.join(parts + ['</svg>']))
+
+
+def _interpolate(points, t):
+    """The iteration at t tokens, read off the (tokens, iter) rows; None before the first or after the last."""
+    for (t0, i0), (t1, i1) in zip(points, points[1:]):
+        if t0 <= t <= t1:
+            return i0 if t1 == t0 else i0 + (i1 - i0) * (t - t0) / (t1 - t0)
+    return points[0][1] if points and points[0][0] == t else None
 
 
 HISTOGRAM_COLOURS = ('#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#8c564b', '#e377c2')

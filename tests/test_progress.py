@@ -1,0 +1,74 @@
+"""The loss chart (loss.svg): read back as XML, its axes must say what a reader takes them to say."""
+import json
+import math
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from progress import log_ticks, short_number, write_loss_svg
+
+SVG = '{http://www.w3.org/2000/svg}'
+
+
+def write_metrics(path, iters=600, tokens_per_iter=4096, cut_last_line=False):
+    """metrics.jsonl as train.py writes it: a step row every 10 iterations, an eval row every 50."""
+    with open(path, 'w') as f:
+        for it in range(0, iters + 1, 10):
+            lr = 6e-4 * min(1, it / 50)
+            f.write(json.dumps({'iter': it, 'tokens': it * tokens_per_iter, 'loss': 0.5 + 7 * math.exp(-it / 40),
+                                'lr': lr}) + '\n')
+            if it % 50 == 0:
+                f.write(json.dumps({'iter': it, 'tokens': it * tokens_per_iter, 'train_loss': 1.0,
+                                    'val_loss': 0.6 + 7 * math.exp(-it / 40) + (it - 400) ** 2 / 1e6}) + '\n')
+        if cut_last_line:
+            f.write('{"iter": 610, "tok')  # a crash mid-line
+
+
+def chart(tmp_path, **kw):
+    metrics, svg = tmp_path / 'metrics.jsonl', tmp_path / 'loss.svg'
+    write_metrics(metrics, **kw)
+    write_loss_svg(str(metrics), str(svg))
+    return ET.parse(svg).getroot()
+
+
+def ticks(root, cls):
+    return [(float(t.get('x')), float(t.get('y')), t.text) for t in root.iter(SVG + 'text') if t.get('class') == cls]
+
+
+def test_loss_axis_is_logarithmic_with_labelled_round_ticks(tmp_path):
+    root = chart(tmp_path)
+    ys = {float(label): y for _, y, label in ticks(root, 'y-tick')}
+    assert {0.5, 1, 2, 5} <= set(ys)
+    # equal ratios lie equal distances apart: 1 -> 2 as far as 2.5 -> 5 would be, 0.5 -> 1 the same
+    assert ys[0.5] - ys[1] == pytest.approx(ys[1] - ys[2], abs=0.2)
+    assert ys[2] - ys[5] == pytest.approx((ys[1] - ys[2]) * math.log(2.5) / math.log(2), abs=0.2)
+    assert len([g for g in root.iter(SVG + 'line') if g.get('class') == 'grid']) >= len(ys) + 3
+
+
+def test_x_axis_counts_tokens_with_iterations_beneath(tmp_path):
+    root = chart(tmp_path)
+    xs = ticks(root, 'x-tick')
+    assert [label for _, _, label in xs][:3] == ['0', '500k', '1M']
+    assert [x for x, _, _ in xs] == sorted(x for x, _, _ in xs)
+    iters = {x: label for x, _, label in ticks(root, 'iter-tick')}
+    assert iters[xs[1][0]] == '122'  # 500,000 tokens at 4,096 per iteration
+
+
+def test_learning_rate_and_best_val_loss_are_drawn(tmp_path):
+    root = chart(tmp_path, cut_last_line=True)
+    lines = {p.get('class'): p for p in root.iter(SVG + 'polyline')}
+    assert set(lines) == {'train', 'val', 'lr'}
+    assert len(lines['train'].get('points').split()) == 61  # the line cut short by a crash is skipped
+    best = next(root.iter(SVG + 'circle'))
+    val_points = [tuple(map(float, p.split(','))) for p in lines['val'].get('points').split()]
+    lowest = min(val_points, key=lambda p: -p[1])  # lowest loss = largest y on the page
+    assert (float(best.get('cx')), float(best.get('cy'))) == pytest.approx(lowest, abs=0.1)
+    label = ''.join(t.text or '' for t in root.iter(SVG + 'text') if 'best val' in (t.text or ''))
+    assert label == f"best val {0.6 + 7 * math.exp(-400 / 40):.3f}"
+
+
+def test_short_ranges_still_get_ticks_and_labels_stay_short():
+    assert len(log_ticks(1.14, 1.9)) >= 4
+    assert all(1.14 <= t <= 1.9 for t in log_ticks(1.14, 1.9))
+    assert len(log_ticks(0.01, 100)) <= 8
+    assert [short_number(n) for n in (0, 950, 12500, 3_000_000, 1.5e9)] == ['0', '950', '12.5k', '3M', '1.5B']
