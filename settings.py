@@ -16,7 +16,7 @@ from tokenizer import TOKENIZER_KINDS
 # Defaults. Every knob is here; configs/ and --key=value override them.
 # I/O
 out_dir = ''  # '' = models/<domain>_<size>_<YYYYmmdd_HHMMSS>
-dataset_dir = ''  # a prepared folder (train.bin, val.bin, meta.json, tokenizer.json): skips the data steps
+dataset_dir = ''  # a prepared folder (train.bin, val.bin, meta.json, tokenizer.json; or nanoGPT's: GPT-2 ids, no meta.json): skips the data steps
 init_from = 'scratch'  # 'scratch' or 'resume' (continue exactly from out_dir/ckpt.pt)
 # what to build (data.py, templates.py)
 prompt = ''  # the one sentence describing the model

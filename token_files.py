@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from common import UserError, write_atomic
-from tokenizer import encode_segments, save_tokenizer
+from tokenizer import encode_segments, get_gpt2_encoding, load_tokenizer, save_tokenizer
 
 # -----------------------------------------------------------------------------
 # token files: train.bin / val.bin hold the token ids back to back, meta.json says how to read them;
@@ -76,10 +76,13 @@ def write_dataset(docs, enc, out_dir, val_fraction=0.1, seed=1337, prompts=None,
 
 
 def load_meta(dataset_dir):
-    """meta.json of a dataset folder written by write_dataset."""
+    """meta.json of a dataset folder written by write_dataset; for a folder as nanoGPT's prepare scripts leave
+    it (train.bin and val.bin of uint16 GPT-2 ids, no meta.json), the meta that reads it (see nanogpt_meta)."""
     path = os.path.join(dataset_dir, "meta.json")
     fix = ("run the data step (python data.py CONFIG) or point dataset_dir at a folder with "
            "train.bin, val.bin and meta.json")
+    if not os.path.exists(path) and os.path.isfile(os.path.join(dataset_dir, "train.bin")):
+        return nanogpt_meta(dataset_dir)
     try:
         with open(path, encoding="utf-8") as f:
             meta = json.load(f)
@@ -90,6 +93,42 @@ def load_meta(dataset_dir):
         raise UserError(f"dataset file {path} is missing; {fix}") from None
     except Exception as e:
         raise UserError(f"dataset file {path} is corrupt ({type(e).__name__}: {e}); {fix}") from None
+
+
+# nanoGPT's prepare.py for openwebtext and shakespeare writes GPT-2 ids as uint16 and nothing else; its
+# character-level sets add a meta.pkl, which is a pickle (unpickling can run code), so it is not opened.
+NANOGPT_VOCAB, NANOGPT_EOT = 50257, 50256
+
+
+def nanogpt_meta(dataset_dir):
+    """The meta of a nanoGPT data folder: GPT-2's tokenizer, token counts from the file sizes. Refused with a
+    one-line reason when it cannot be GPT-2 ids (a meta.pkl, a file of odd size, ids past GPT-2's vocabulary)."""
+    if os.path.exists(os.path.join(dataset_dir, "meta.pkl")):
+        raise UserError(f"{dataset_dir} holds nanoGPT's meta.pkl (a character-level vocabulary); it is a pickle, "
+                        f"which is not opened because unpickling can run code. Prepare the text with this "
+                        f"product instead: --sources=files:YOUR_TEXT.txt")
+    meta = {"vocab_size": NANOGPT_VOCAB, "dtype": "uint16", "eot_token": NANOGPT_EOT, "tokenizer": "gpt2",
+            "format": "nanoGPT"}
+    for split in ("train", "val"):
+        path = os.path.join(dataset_dir, f"{split}.bin")
+        if not os.path.isfile(path):
+            raise UserError(f"{dataset_dir} has train.bin but no {split}.bin; nanoGPT folders have both")
+        size = os.path.getsize(path)
+        if size % 2:
+            raise UserError(f"{path} is {size:,} bytes, not a whole number of uint16 tokens; it is damaged or "
+                            f"not a nanoGPT token file")
+        meta[f"{split}_tokens"] = size // 2
+        if size and int(np.memmap(path, dtype=np.uint16, mode="r").max()) >= NANOGPT_VOCAB:
+            raise UserError(f"{path} holds ids past GPT-2's {NANOGPT_VOCAB:,}; a folder without meta.json is read "
+                            f"as GPT-2 token ids, so give it the meta.json of the tokenizer that wrote it")
+    return meta
+
+
+def load_dataset_tokenizer(dataset_dir, meta):
+    """The tokenizer a dataset folder was written with: its tokenizer.json, or GPT-2's for a nanoGPT folder."""
+    if meta.get("tokenizer") == "gpt2":
+        return get_gpt2_encoding()
+    return load_tokenizer(os.path.join(dataset_dir, "tokenizer.json"))
 
 
 def open_tokens(dataset_dir, split, meta=None):

@@ -12,7 +12,6 @@ import contextlib
 import json
 import math
 import os
-import shutil
 import sys
 import time
 from types import SimpleNamespace
@@ -31,7 +30,7 @@ import words
 from common import UserError, run_command, write_atomic
 from progress import Progress, write_loss_svg
 from settings import ask_interactively, load_config
-from tokenizer import load_tokenizer
+from tokenizer import save_tokenizer
 
 # -----------------------------------------------------------------------------
 # the settings that shape the model; config.json and ckpt.pt keep them as model_args
@@ -192,9 +191,12 @@ def prepare_dataset(cfg, run):
     if run.ddp:
         dist.barrier()
     meta = token_files.load_meta(dataset_dir)
-    enc = load_tokenizer(os.path.join(dataset_dir, 'tokenizer.json'))
+    enc = token_files.load_dataset_tokenizer(dataset_dir, meta)
+    if meta.get('format') == 'nanoGPT':
+        run.log(f"{dataset_dir} has no meta.json: read as nanoGPT's format, uint16 GPT-2 token ids "
+                f"({meta['train_tokens']:,} train, {meta['val_tokens']:,} val), tokenizer GPT-2")
     if run.master and os.path.abspath(dataset_dir) != os.path.abspath(out):  # the output folder stands alone
-        shutil.copyfile(os.path.join(dataset_dir, 'tokenizer.json'), os.path.join(out, 'tokenizer.json'))
+        save_tokenizer(enc, os.path.join(out, 'tokenizer.json'))
     for split in ('train', 'val'):
         if len(token_files.open_tokens(dataset_dir, split)) <= cfg['block_size']:
             raise UserError(f"the {split} split has {meta[split + '_tokens']} tokens, fewer than one window of "
