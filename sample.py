@@ -8,6 +8,8 @@ Sample from a trained model folder, streaming tokens to the terminal as they are
     python sample.py --out_dir=... --chat                  # a model trained on chat sources
     python sample.py --out_dir=... --fim_prefix=FILE:head.py --fim_suffix=FILE:tail.py  # code: fill the middle
     python sample.py --out_dir=... --eval=math      # accuracy on held-out math problems, per level
+    python sample.py --out_dir=... --serve          # an Ollama- and OpenAI-compatible server (serve.py)
+    python sample.py --out_dir=... --export_hf=hf/my_model   # a folder transformers loads (huggingface.py)
 """
 import argparse
 import codecs
@@ -21,6 +23,8 @@ import model as gpt
 from common import UserError, run_command, write_atomic
 from problems import MATH_LEVELS, generate_math_problems, problem_prompt
 from corpora import render_chat
+from huggingface import write_hf_folder
+from serve import serve
 from tokenizer import END_TURN, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX, encode_segments, load_tokenizer
 from verify import check_math
 
@@ -236,6 +240,13 @@ def main(argv):
     p.add_argument('--eval', choices=('math',), help="measure the model instead of sampling: math = exact-answer "
                    "accuracy per level on held-out generated problems (saved as eval_math.json)")
     p.add_argument('--eval_problems', type=int, default=100, help="held-out problems per level for --eval")
+    p.add_argument('--serve', action='store_true', help="answer Ollama and OpenAI API requests over HTTP (serve.py); "
+                   "--temperature, --top_k, --top_p, --max_new_tokens: defaults for requests that leave them out")
+    p.add_argument('--host', default='127.0.0.1', help="--serve: the address to listen on (0.0.0.0: every network)")
+    p.add_argument('--port', type=int, default=11435, help="--serve: the port (Ollama's own is 11434)")
+    p.add_argument('--export_hf', metavar='DIR', help="write the model as a Hugging Face folder that transformers "
+                   "loads with its own classes (OpenAIGPTLMHeadModel or GPT2LMHeadModel), then stop")
+    p.add_argument('--model_name', default='', help="--serve: the name clients ask for; '' = the folder's name")
     args = p.parse_args(argv)
     if args.max_new_tokens < 1 or args.num_samples < 1 or args.temperature < 0 or args.top_k < 0 or not 0 < args.top_p <= 1:
         raise UserError("--max_new_tokens and --num_samples must be at least 1, --temperature and --top_k at least 0, "
@@ -244,7 +255,17 @@ def main(argv):
         args.device = gpt.pick_device(args.device)
     except ValueError as e:
         raise UserError(str(e)) from None
-    model, enc = load_model(args.out_dir, args.device, args.weights)
+    model, enc = load_model(args.out_dir, 'cpu' if args.export_hf else args.device, args.weights)
+    if args.export_hf:
+        write_hf_folder(model, enc, args.export_hf)
+        print(f"wrote {args.export_hf}: AutoModelForCausalLM.from_pretrained({args.export_hf!r}) and "
+              f"AutoTokenizer.from_pretrained({args.export_hf!r}) load it")
+        return
+    if args.serve:
+        name = args.model_name or os.path.basename(os.path.abspath(args.out_dir))
+        serve(model, enc, name, args.host, args.port, {'temperature': args.temperature, 'top_k': args.top_k,
+                                                       'top_p': args.top_p, 'max_tokens': args.max_new_tokens})
+        return
     if args.eval == 'math':
         if args.eval_problems < 1:
             raise UserError("--eval_problems must be at least 1")

@@ -74,5 +74,11 @@ def test_the_tools_import_only_the_bottom_floor():
     assert project_imports('token_files') == {'common', 'tokenizer'}
 
 
+def test_the_export_and_the_server_sit_below_sample_py():
+    # sample.py's --export_hf and --serve call them; they take a loaded model and never import sample.py back
+    assert project_imports('huggingface') == {'common', 'model', 'tokenizer'}
+    assert project_imports('serve') == {'common', 'corpora', 'tokenizer'}
+
+
 def test_sample_py_reads_a_model_without_the_data_pipeline():
     assert not project_imports('sample') & {'data', 'train', 'templates', 'teacher', 'refine'}
