@@ -99,14 +99,15 @@ def nice_step(span, count):
 
 
 def log_ticks(lo, hi):
-    """Round values between lo and hi for a log axis: 1-2-5 per decade, finer when the range is short."""
-    for mantissas in ((1, 2, 5), (1, 1.5, 2, 3, 5, 7), (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 9),
-                      tuple(1 + k / 20 for k in range(180))):
+    """Round values between lo and hi for a log axis: powers of ten, or 1-2-5 per decade (or finer), over a
+    wide range; evenly spaced round values over a short one, where a decade's marks would leave one or two."""
+    for mantissas in ((1,), (1, 2, 5), (1, 1.5, 2, 3, 5, 7)):
         ticks = [round(m * 10 ** e, 6) for e in range(math.floor(math.log10(lo)), math.floor(math.log10(hi)) + 1)
                  for m in mantissas if lo <= m * 10 ** e <= hi]
         if len(ticks) >= 4:
             return ticks[::-(-len(ticks) // 8)]  # at most 8 labels
-    return ticks
+    step = nice_step(hi - lo, 5)
+    return [round(k * step, 6) for k in range(math.ceil(lo / step), math.floor(hi / step) + 1)]
 
 
 def short_number(n):

@@ -70,5 +70,6 @@ def test_learning_rate_and_best_val_loss_are_drawn(tmp_path):
 def test_short_ranges_still_get_ticks_and_labels_stay_short():
     assert len(log_ticks(1.14, 1.9)) >= 4
     assert all(1.14 <= t <= 1.9 for t in log_ticks(1.14, 1.9))
-    assert len(log_ticks(0.01, 100)) <= 8
+    assert log_ticks(0.01, 100) == [0.01, 0.1, 1, 10, 100]  # many decades: powers of ten
+    assert log_ticks(5.78, 7.6) == [6.0, 6.5, 7.0, 7.5]  # a short range: even steps, not a decade's odd marks
     assert [short_number(n) for n in (0, 950, 12500, 3_000_000, 1.5e9)] == ['0', '950', '12.5k', '3M', '1.5B']
