@@ -337,6 +337,7 @@ def prepare_data(cfg, out_dir, log=print):
     final_tokens = cfg.get("final_tokens") or SIZE_TOKEN_TARGETS[cfg["size"]][1]
     timings, t0 = {}, time.time()
     domain, matched = detect_domain(prompt)
+    matched = list(dict.fromkeys(matched))  # each keyword once: a long prompt repeats them many times
     problems = None
     if cfg.get("problems_file"):
         problems = load_problems(cfg["problems_file"])

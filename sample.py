@@ -14,6 +14,7 @@ Sample from a trained model folder, streaming tokens to the terminal as they are
 import argparse
 import codecs
 import json
+import math
 import os
 import sys
 
@@ -248,6 +249,8 @@ def main(argv):
                    "loads with its own classes (OpenAIGPTLMHeadModel or GPT2LMHeadModel), then stop")
     p.add_argument('--model_name', default='', help="--serve: the name clients ask for; '' = the folder's name")
     args = p.parse_args(argv)
+    if not (math.isfinite(args.temperature) and math.isfinite(args.top_p)):  # argparse's float takes 'nan'
+        raise UserError("--temperature and --top_p must be finite numbers")
     if args.max_new_tokens < 1 or args.num_samples < 1 or args.temperature < 0 or args.top_k < 0 or not 0 < args.top_p <= 1:
         raise UserError("--max_new_tokens and --num_samples must be at least 1, --temperature and --top_k at least 0, "
                         "--top_p in (0, 1]")

@@ -6,6 +6,7 @@ with one line. train.py and data.py both read their settings through load_config
 """
 import ast
 import difflib
+import math
 import os
 
 import model as gpt
@@ -137,6 +138,8 @@ def set_setting(cfg, defaults, choices, limits, key, value, where):
         raise UserError(f"{where}: '{key}' must be {want.__name__}, got {type(value).__name__} {value!r}")
     if key in choices and value not in choices[key]:
         raise UserError(f"{where}: '{key}' must be one of {', '.join(map(str, choices[key]))}, got {value!r}")
+    if want is float and not math.isfinite(value):  # NaN passes every comparison, infinity every upper bound
+        raise UserError(f"{where}: '{key}' must be a finite number, got {value!r}")
     lo, hi = limits.get(key, (None, None))
     if lo is not None and value < lo or hi is not None and value > hi:
         raise UserError(f"{where}: '{key}' must be " + (f"between {lo} and {hi}" if hi is not None else f"at least {lo}")
@@ -153,7 +156,7 @@ def apply_overrides(defaults, choices, limits, argv):
                 raise UserError(f"config file '{arg}' not found (configs/ lists the presets)")
             namespace = {}
             try:
-                with open(arg) as f:
+                with open(arg, encoding='utf-8-sig') as f:  # a byte-order mark, as some editors save, is fine
                     exec(f.read(), {}, namespace)
             except SyntaxError as e:
                 raise UserError(f"{arg}, line {e.lineno}: {e.msg}; a config holds plain assignments") from None
@@ -170,6 +173,11 @@ def apply_overrides(defaults, choices, limits, argv):
                 value = ast.literal_eval(text)
             except (ValueError, SyntaxError):
                 value = text  # a bare word is a string
+            if isinstance(defaults.get(key), float) and isinstance(value, str):
+                try:
+                    value = float(text)  # 'nan', 'inf': read as numbers, so the range check names them
+                except ValueError:
+                    pass
             if isinstance(defaults.get(key), str) and defaults[key] != 'auto':
                 value = text  # strings never need quotes
             elif defaults.get(key) == 'auto' and not isinstance(value, bool):

@@ -330,6 +330,12 @@ def main(argv):
         finish(raw_model, enc, cfg, run, data_info, training, t_start)
 
 
+def quoted(path):
+    """path as a shell argument a user can paste: in double quotes when it has a space (bash, zsh, cmd and
+    PowerShell all read those)."""
+    return f'"{path}"' if any(c.isspace() for c in path) else path
+
+
 def finish(raw_model, enc, cfg, run, data_info, training, t_start):
     """After training: the best weights, the original product's test generations, and
     generation_info.json, so the output folder holds everything about the run."""
@@ -347,7 +353,7 @@ def finish(raw_model, enc, cfg, run, data_info, training, t_start):
         info['math_eval'] = sample.eval_math_folder(out, raw_model, enc, run.device, cfg['eval_problems'], run.log)['levels']
     write_atomic(os.path.join(out, 'generation_info.json'), json.dumps(info, indent=2))
     run.log(f"\ndone in {info['total_seconds']:.0f}s. Everything is in {out}/ (ckpt.pt, model.safetensors, config.json, "
-            f"tokenizer.json, metrics.jsonl, loss.svg, generation_info.json).\nNext: python sample.py --out_dir={out}")
+            f"tokenizer.json, metrics.jsonl, loss.svg, generation_info.json).\nNext: python sample.py --out_dir={quoted(out)}")
 
 
 if __name__ == '__main__':

@@ -261,3 +261,12 @@ def test_data_key_follows_the_settings_that_shape_the_data():
     teach = dict(base, generation_method="ollama")
     assert data.data_key(teach) != data.data_key(dict(teach, gen_model="mistral:7b"))
     assert data.data_key(teach) != data.data_key(dict(teach, num_predict=300))
+
+
+def test_a_long_prompt_names_each_matched_keyword_once(tmp_path):
+    lines = []
+    prompt = "A fun GPT that generates cooking recipes. " * 2000  # 84 kB of the same words
+    info = data.prepare_data(_cfg(prompt=prompt), str(tmp_path), log=lines.append)
+    said = next(line for line in lines if "matched:" in line)
+    assert said == "data: domain cooking (matched: cooking, recipes)"
+    assert info["matched_words"] == ["cooking", "recipes"]

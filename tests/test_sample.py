@@ -52,6 +52,12 @@ def test_impossible_sampling_settings_are_one_line(trained_run, flag):
     assert r.returncode == 1 and r.stderr.count('\n') == 1 and r.stderr.startswith('error: --max_new_tokens')
 
 
+@pytest.mark.parametrize('flag', ['--temperature=nan', '--top_p=nan', '--temperature=inf'])
+def test_nan_and_infinite_sampling_settings_are_one_line(trained_run, flag):
+    r = run_sample(f'--out_dir={trained_run}', flag)
+    assert r.returncode == 1 and r.stderr == 'error: --temperature and --top_p must be finite numbers\n'
+
+
 def test_corrupt_weights_are_one_line(trained_run, tmp_path):
     bad = str(tmp_path / 'bad')
     shutil.copytree(trained_run, bad)

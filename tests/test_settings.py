@@ -63,3 +63,28 @@ def test_interactive_mode_asks_for_prompt_size_and_method(monkeypatch):
     monkeypatch.setattr('builtins.input', lambda question: next(answers))
     cfg = settings.load_config(settings.ask_interactively(tuple(gpt.PRESETS)))
     assert (cfg['prompt'], cfg['size'], cfg['generation_method']) == ('A GPT that writes haiku', '33M', 'template')
+
+
+@pytest.mark.parametrize('key', ['learning_rate', 'min_lr', 'beta1', 'eps', 'dropout', 'grad_clip', 'val_fraction',
+                                 'epochs', 'weight_decay'])
+@pytest.mark.parametrize('value', ['nan', 'inf', '-inf'])
+def test_nan_and_infinity_are_refused_for_every_float_setting(key, value):
+    with pytest.raises(UserError, match=f"--{key}: '{key}' must be a finite number"):
+        settings.load_config([f'--{key}={value}'])
+
+
+def test_every_float_setting_is_checked_for_nan_from_a_config_file_too(tmp_path):
+    floats = [k for k, v in settings.DEFAULTS.items() if type(v) is float]
+    assert len(floats) > 10
+    for key in floats:
+        cfg_file = tmp_path / 'nan.py'
+        cfg_file.write_text(f"{key} = float('nan')\n")
+        with pytest.raises(UserError, match=f"'{key}' must be a finite number"):
+            settings.load_config([str(cfg_file)])
+
+
+def test_a_config_saved_with_a_byte_order_mark_is_read(tmp_path):
+    cfg_file = tmp_path / 'bom.py'
+    cfg_file.write_bytes('\ufeffbatch_size = 3\nprompt = "poèmes"\n'.encode('utf-8'))
+    cfg = settings.load_config([str(cfg_file)])
+    assert cfg['batch_size'] == 3 and cfg['prompt'] == 'poèmes'

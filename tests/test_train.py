@@ -184,3 +184,9 @@ def test_two_process_ddp_run_on_cpu_with_gloo(tiny_dataset, tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     assert '2 process(es)' in r.stdout and r.stdout.count('eval at 6') == 1  # only rank 0 logs
     assert load_ckpt(out)['iter_num'] == 6
+
+
+def test_the_next_command_quotes_an_out_dir_with_spaces(tiny_dataset, tmp_path, capsys):
+    out = str(tmp_path / 'my models' / 'run 1')
+    run_train(tiny_dataset, out, '--max_iters=2', '--eval_interval=2')
+    assert f'Next: python sample.py --out_dir="{out}"' in capsys.readouterr().out
