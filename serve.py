@@ -21,7 +21,6 @@ message, then 'assistant:'; its reply ends at <|endoftext|> or at a new line sta
 import codecs
 import json
 import select
-import signal
 import socket
 import sys
 import threading
@@ -469,10 +468,9 @@ def make_server(model, enc, model_name, host='127.0.0.1', port=11435, defaults=N
 
 
 def serve(model, enc, model_name, host='127.0.0.1', port=11435, defaults=None):
-    """Serve until Ctrl-C or SIGTERM. defaults: the sampling settings a request leaves out (SAMPLE_DEFAULTS' keys)."""
+    """Serve until Ctrl-C or SIGTERM (common.run_command makes that a KeyboardInterrupt too). defaults: the
+    sampling settings a request leaves out (SAMPLE_DEFAULTS' keys)."""
     server = make_server(model, enc, model_name, host, port, defaults)
-    if threading.current_thread() is threading.main_thread():  # docker stop, systemd and kill send SIGTERM
-        signal.signal(signal.SIGTERM, stop_on_signal)
     print(f"serving {server.name} at http://{host}:{server.server_address[1]} (Ollama's API under /api, "
           f"OpenAI's under /v1); Ctrl-C stops", flush=True)
     try:
@@ -481,10 +479,6 @@ def serve(model, enc, model_name, host='127.0.0.1', port=11435, defaults=None):
         print("\nstopped serving", file=sys.stderr)
     finally:
         stop_serving(server)
-
-
-def stop_on_signal(signum, frame):
-    raise KeyboardInterrupt  # the same clean stop as Ctrl-C
 
 
 def stop_serving(server):

@@ -27,7 +27,7 @@ initial_tokens = 0  # tokens to generate; 0 = the size's default (data.SIZE_TOKE
 final_tokens = 0  # tokens kept after refinement; 0 = the size's default
 tokenizer = 'bpe'  # 'bpe' (trained on the run's data) or 'gpt2' (tiktoken, 50,257 tokens)
 val_fraction = 0.0  # share of documents held out for validation; 0 = 0.1 for generated data, 0.15 for sources
-overwrite = False  # replace train.jsonl / eval.jsonl that a data step with other settings wrote
+overwrite = False  # replace a trained model in out_dir, or train.jsonl / eval.jsonl another data step wrote
 # users' own text (corpora.py): when set, these are the data instead of generated documents
 sources = ''  # 'KIND:PATH[@WEIGHT], ...': files (txt/md/jsonl), code (a folder), git (a repo), chat (jsonl)
 code_extensions = 'py,js,ts,jsx,tsx,sql,css,html,md,sh,c,h,cpp,go,rs,java,rb'  # files the 'code' source reads

@@ -27,7 +27,8 @@ import model as gpt
 import sample
 import token_files
 import words
-from common import UserError, run_command, write_atomic
+from common import (UserError, exit_code, folder_lock, remove_stale_temp_files, run_command, signals_deferred,
+                    write_atomic)
 from progress import Progress, write_loss_svg
 from settings import ask_interactively, load_config
 from tokenizer import save_tokenizer
@@ -186,8 +187,9 @@ def prepare_dataset(cfg, run):
         try:
             data_info = data.prepare_data(cfg, out, log=run.log) if run.master else {}
         except KeyboardInterrupt:  # teacher samples are already on disk: say how to pick them up
-            raise UserError(f"interrupted in the data step; what was made so far is in {out}/. To go on from "
-                            f"there, run the same command with --out_dir={out}") from None
+            run.log(f"\nstopped in the data step; what was made so far is in {out}/. To go on from there, run "
+                    f"the same command with --out_dir={quoted(out)}")
+            raise
     if run.ddp:
         dist.barrier()
     meta = token_files.load_meta(dataset_dir)
@@ -237,6 +239,27 @@ def main(argv):
         argv = ask_interactively(tuple(gpt.PRESETS))
     cfg = load_config(argv)
     run = set_up(cfg)
+    # one run per folder: rank 0 holds it for all ranks; then what a killed write left behind can go
+    with folder_lock(cfg['out_dir'], run.log) if run.master else contextlib.nullcontext():
+        if run.master:
+            check_folder_is_free(cfg)
+            freed = remove_stale_temp_files(cfg['out_dir'])
+            if freed:
+                run.log(f"removed {freed / 1e6:.1f} MB of temp files that an interrupted run left in {cfg['out_dir']}")
+        train_run(cfg, run)
+
+
+def check_folder_is_free(cfg):
+    """A folder with a trained model is continued (init_from='resume') or replaced on request, never silently."""
+    out = cfg['out_dir']
+    trained = [n for n in ('model.safetensors', 'ckpt.pt') if os.path.exists(os.path.join(out, n))]
+    if trained and cfg['init_from'] != 'resume' and not cfg['overwrite']:
+        raise UserError(f"{out} already holds a trained model ({trained[0]}); continue it with --init_from=resume, "
+                        f"train into another --out_dir, or pass --overwrite=True to replace it")
+
+
+def train_run(cfg, run):
+    """The data steps, the model and the training loop, in the folder this process holds."""
     log, master, out, T = run.log, run.master, cfg['out_dir'], cfg['block_size']
     t_start = time.time()
     dataset_dir, meta, enc, data_info = prepare_dataset(cfg, run)
@@ -313,12 +336,14 @@ def main(argv):
                 tps = tokens_per_iter / dt_s
                 progress.step(iter_num, iter_num * tokens_per_iter, iter_num * tokens_per_iter / meta['train_tokens'],
                               sum(losses[-10:]) / len(losses[-10:]), lr, tps, flops_per_token * tps / peak if peak else 0.0)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM (common.Terminated)
         if master:
-            checkpoint()
+            with signals_deferred("saving the checkpoint first; it takes a moment"):
+                checkpoint()
         progress.close()
-        log(f"\ninterrupted at iteration {iter_num}; saved {ckpt_path}. Continue with --init_from=resume")
-        sys.exit(130)
+        log(f"\n{'terminated' if exit_code(e) == 143 else 'interrupted'} at iteration {iter_num}; saved {ckpt_path}. "
+            f"Continue with --init_from=resume")
+        sys.exit(exit_code(e))
     progress.close()
     log(stop_reason)
     if run.ddp:
