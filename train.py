@@ -171,7 +171,11 @@ def set_up(cfg):
             shared = [cfg['out_dir']]
             dist.broadcast_object_list(shared, src=0)
             cfg['out_dir'] = shared[0]
-    os.makedirs(cfg['out_dir'], exist_ok=True)
+    try:
+        os.makedirs(cfg['out_dir'], exist_ok=True)
+    except OSError as e:  # a file where the folder should be, no permission, a full disk
+        raise UserError(f"cannot create the output folder {cfg['out_dir']} ({e.strerror or e}); pass another "
+                        f"--out_dir") from None
     return SimpleNamespace(ddp=ddp, rank=rank, local_rank=local_rank, world=world, master=master, log=log,
                            dev=dev, dtype=dt, device=f'cuda:{local_rank}' if dev == 'cuda' else dev)
 

@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 import torch
@@ -121,3 +120,12 @@ def test_the_temp_file_pattern_matches_what_write_atomic_writes(tmp_path, monkey
     monkeypatch.undo()
     assert len(os.listdir(tmp_path)) == 1
     assert remove_stale_temp_files(str(tmp_path)) == 0 and os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize('where', ['a file', 'under a file'])
+def test_an_out_dir_that_cannot_be_a_folder_is_one_line(tiny_dataset, tmp_path, where):
+    (tmp_path / 'taken').write_text('a file, not a folder')
+    out = tmp_path / 'taken' if where == 'a file' else tmp_path / 'taken' / 'run'
+    with pytest.raises(UserError, match=f"cannot create the output folder {out} .*pass another --out_dir"):
+        run_train(tiny_dataset, out, '--max_iters=2')
+    assert (tmp_path / 'taken').read_text() == 'a file, not a folder'
