@@ -24,7 +24,8 @@ class Progress:
         self.enabled, self.max_iters, self.start_iter = enabled, max_iters, start_iter
         self.live = enabled and sys.stdout.isatty()
         self.t0 = time.time()
-        self.file = open(metrics_path, 'a') if enabled else None
+        # a resumed run adds to its metrics; a run from scratch (--overwrite=True included) starts them anew
+        self.file = open(metrics_path, 'a' if start_iter else 'w') if enabled else None
         self.line_open = False
 
     def record(self, row):
@@ -69,10 +70,15 @@ class Progress:
             self.file.close()
 
 
+def _svg_start(width, height):
+    """The picture and its white ground."""
+    return [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">',
+            f'<rect width="{width}" height="{height}" fill="white"/>']
+
+
 def _svg_frame(width, height, pad, x_label, y_label):
     """The start of a chart: the picture, a white ground, both axes and their labels."""
-    return [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">',
-            f'<rect width="{width}" height="{height}" fill="white"/>',
+    return _svg_start(width, height) + [
             f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="black"/>',
             f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{height - pad}" stroke="black"/>',
             f'<text x="{width / 2}" y="{height - 15}" text-anchor="middle">{_xml(x_label)}</text>',
@@ -144,13 +150,13 @@ def write_loss_svg(metrics_path, svg_path, width=720, height=420):
     def y_lr(lr):
         return top + plot_h * (1 - lr / lr_max)
 
-    def polyline(series, colour, to_y, extra=''):
+    def polyline(name, series, colour, to_y, dash=''):
         pts = ' '.join(f"{x(t):.1f},{to_y(v):.1f}" for t, v in series)
-        return f'<polyline class="{extra}" fill="none" stroke="{colour}" stroke-width="1.5" points="{pts}"/>'
+        style = f' stroke-dasharray="{dash}"' if dash else ''
+        return f'<polyline class="{name}" fill="none" stroke="{colour}" stroke-width="1.5"{style} points="{pts}"/>'
 
     base = top + plot_h
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
-             f'font-size="12">', f'<rect width="{width}" height="{height}" fill="white"/>']
+    parts = _svg_start(width, height)
     for v in log_ticks(lo, hi):  # horizontal grid lines at round losses, labelled on the left
         parts.append(f'<line class="grid" x1="{left}" y1="{y(v):.1f}" x2="{left + plot_w}" y2="{y(v):.1f}" stroke="#e5e5e5"/>'
                      f'<text class="y-tick" x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{v:g}</text>')
@@ -168,11 +174,11 @@ def write_loss_svg(metrics_path, svg_path, width=720, height=420):
               f'<tspan fill="#777">(iterations in grey)</tspan></text>',
               f'<text x="{left - 6}" y="{top - 12}" text-anchor="middle">loss (log)</text>']
     if lrs:
-        parts += [polyline(lrs, '#bbbbbb', y_lr, 'lr').replace('/>', ' stroke-dasharray="5,3"/>'),
+        parts += [polyline('lr', lrs, '#bbbbbb', y_lr, dash='5,3'),
                   f'<text x="{left + plot_w + 6}" y="{top + 4}" fill="#999">{lr_max:.1e}</text>',
                   f'<text x="{left + plot_w + 6}" y="{base + 4}" fill="#999">0</text>',
                   f'<text x="{width - 4}" y="{top - 12}" text-anchor="end" fill="#999">learning rate</text>']
-    parts += [polyline(train, '#1f77b4', y, 'train'), polyline(val, '#d62728', y, 'val'),
+    parts += [polyline('train', train, '#1f77b4', y), polyline('val', val, '#d62728', y),
               f'<text x="{left + plot_w - 8}" y="{top + 16}" text-anchor="end" fill="#1f77b4">train loss</text>',
               f'<text x="{left + plot_w - 8}" y="{top + 32}" text-anchor="end" fill="#d62728">val loss</text>']
     if val:

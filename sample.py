@@ -26,7 +26,7 @@ from problems import MATH_LEVELS, generate_math_problems, problem_prompt
 from corpora import render_chat
 from huggingface import write_hf_folder
 from serve import serve
-from tokenizer import END_TURN, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX, encode_segments, load_tokenizer
+from tokenizer import END_TURN, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX, encode_segments, encode_start, load_tokenizer
 from verify import check_math
 
 EVAL_SEED_OFFSET = 7919  # held-out problems come from another seed than the training ones
@@ -138,10 +138,6 @@ def chat_loop(model, enc, args, generator, system=''):
         reply = stream_sample(model, enc, ids[-model.config.block_size:], args, generator, stop_tokens=(end,))
         print()
         messages.append({'role': 'assistant', 'content': reply})
-
-
-def encode_start(enc, text):
-    return enc.encode(text, allowed_special='all') if text else [enc.eot_token]  # '' starts a new document
 
 
 def post_training_samples(model, enc, device, seed):

@@ -35,7 +35,7 @@ import torch
 
 from common import UserError
 from corpora import clean_messages, render_chat
-from tokenizer import END_TURN, encode_segments
+from tokenizer import END_TURN, encode_segments, encode_start
 
 MAX_BODY_BYTES = 1_000_000  # a prompt longer than any context fits many times over; more is a mistake
 SAMPLE_DEFAULTS = {'temperature': 0.8, 'top_k': 40, 'top_p': 1.0, 'max_tokens': 200}  # sample.py's own
@@ -89,10 +89,8 @@ def check_model(server, name, openai):
 
 
 def plain_prompt(enc, text):
-    """A prompt to continue, encoded as sample.encode_start does (special-token names count; '' starts a new
-    document). serve.py sits below sample.py, so it cannot import that one line."""
-    ids = enc.encode(text, allowed_special='all') if text else [enc.eot_token]
-    return {'ids': ids, 'stop_ids': [], 'stop_texts': [], 'strip_start': False}
+    """A prompt to continue, taken as sample.py takes --start (tokenizer.encode_start)."""
+    return {'ids': encode_start(enc, text), 'stop_ids': [], 'stop_texts': [], 'strip_start': False}
 
 
 def read_messages(value):

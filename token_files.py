@@ -118,7 +118,10 @@ def nanogpt_meta(dataset_dir):
             raise UserError(f"{path} is {size:,} bytes, not a whole number of uint16 tokens; it is damaged or "
                             f"not a nanoGPT token file")
         meta[f"{split}_tokens"] = size // 2
-        if size and int(np.memmap(path, dtype=np.uint16, mode="r").max()) >= NANOGPT_VOCAB:
+        # the first million ids tell another tokenizer's file from GPT-2's; scanning openwebtext's 9 GB on every
+        # start (load_meta runs more than once) would not
+        head = np.memmap(path, dtype=np.uint16, mode="r", shape=(min(size // 2, 1_000_000),)) if size else None
+        if head is not None and int(head.max()) >= NANOGPT_VOCAB:
             raise UserError(f"{path} holds ids past GPT-2's {NANOGPT_VOCAB:,}; a folder without meta.json is read "
                             f"as GPT-2 token ids, so give it the meta.json of the tokenizer that wrote it")
     return meta

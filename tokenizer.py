@@ -165,6 +165,12 @@ def encode_segments(enc, segments):
     return ids, learned
 
 
+def encode_start(enc, text):
+    """The ids of a text to continue, as sample.py and the server take it: special-token names written in it
+    are those tokens, and '' starts a new document (<|endoftext|>, where every training document begins)."""
+    return enc.encode(text, allowed_special='all') if text else [enc.eot_token]
+
+
 def save_tokenizer(enc, path):
     """Write enc as JSON: {"type": "gpt2"}, or a BPE's pattern, base64 token bytes by rank and specials."""
     if enc.name == "gpt2":

@@ -204,7 +204,7 @@ def prepare_dataset(cfg, run):
     if run.master and os.path.abspath(dataset_dir) != os.path.abspath(out):  # the output folder stands alone
         save_tokenizer(enc, os.path.join(out, 'tokenizer.json'))
     for split in ('train', 'val'):
-        if len(token_files.open_tokens(dataset_dir, split)) <= cfg['block_size']:
+        if len(token_files.open_tokens(dataset_dir, split, meta)) <= cfg['block_size']:
             raise UserError(f"the {split} split has {meta[split + '_tokens']} tokens, fewer than one window of "
                             f"block_size+1 = {cfg['block_size'] + 1}; raise final_tokens (or lower block_size)")
     return dataset_dir, meta, enc, data_info

@@ -27,6 +27,12 @@ TINY_MODEL_FLAGS = ['--n_layer=2', '--n_head=2', '--n_embd=32', '--block_size=32
                     '--dropout=0.0', '--eval_iters=2', '--log_interval=5', '--warmup_iters=2', '--learning_rate=3e-3']
 
 
+def run_train(dataset, out, *flags):
+    """train.py's entry point on a prepared dataset with the tiny model."""
+    import train
+    train.main([f'--dataset_dir={dataset}', f'--out_dir={out}'] + TINY_MODEL_FLAGS + list(flags))
+
+
 def make_tiny_dataset(folder, n_docs=300):
     import token_files
     from tokenizer import train_bpe

@@ -9,13 +9,9 @@ import sys
 import pytest
 import torch
 
-import train
+import common
 from common import UserError, folder_lock, remove_stale_temp_files, signals_deferred, write_atomic
-from conftest import ROOT, TINY_MODEL_FLAGS
-
-
-def run_train(dataset, out, *flags):
-    train.main([f'--dataset_dir={dataset}', f'--out_dir={out}'] + TINY_MODEL_FLAGS + list(flags))
+from conftest import ROOT, TINY_MODEL_FLAGS, run_train
 
 
 @pytest.mark.parametrize('sig,code,word', [('SIGTERM', 143, 'terminated'), ('SIGINT', 130, 'interrupted')])
@@ -45,14 +41,21 @@ def test_a_signal_mid_training_saves_the_current_iteration_and_exits_with_its_co
 
 
 def test_a_second_signal_during_the_save_waits_for_it_and_says_so(capsys):
-    reached = []
-    with signals_deferred("saving the checkpoint first"):
-        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while the checkpoint is being written
-        os.kill(os.getpid(), signal.SIGTERM)
-        reached.append('the save finished')
-    assert reached == ['the save finished']
-    assert capsys.readouterr().err.count("saving the checkpoint first") == 2
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Ctrl-C works again after
+    before = signal.signal(signal.SIGTERM, common._raise_terminated)  # as run_command sets it: a failure here
+    try:                                                              # raises, it does not kill pytest
+        reached = []
+        with signals_deferred("saving the checkpoint first"):
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while the checkpoint is being written
+            os.kill(os.getpid(), signal.SIGTERM)
+            reached.append('the save finished')
+        assert reached == ['the save finished']
+        assert capsys.readouterr().err.count("saving the checkpoint first") == 2
+        # after the save, both signals stop the run again
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        with pytest.raises(common.Terminated):
+            os.kill(os.getpid(), signal.SIGTERM)
+    finally:
+        signal.signal(signal.SIGTERM, before)
 
 
 def test_a_folder_held_by_a_live_run_is_refused_naming_its_pid(tiny_dataset, tmp_path):
@@ -97,6 +100,8 @@ def test_a_rerun_never_silently_replaces_a_trained_model(tiny_dataset, tmp_path)
     assert (out / 'model.safetensors').read_bytes() == before
     run_train(tiny_dataset, out, '--max_iters=4', '--eval_interval=2', '--overwrite=True')
     assert json.load(open(out / 'config.json'))['config']['max_iters'] == 4
+    evals = [json.loads(line)['iter'] for line in open(out / 'metrics.jsonl') if 'val_loss' in line]
+    assert evals == [0, 2, 4]  # the replaced run's metrics start anew, not after the old run's [0, 2]
 
 
 def test_temp_files_of_a_killed_write_are_removed_at_the_next_start(tiny_dataset, tmp_path, capsys):

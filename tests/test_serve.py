@@ -13,20 +13,22 @@ import sys
 import threading
 import time
 
-import ollama
-import openai
 import pytest
 import requests
 import torch
 
-import refine
-import sample
-import serve
-import teacher
-import train
-from conftest import ROOT, TINY_MODEL_FLAGS
-from corpora import render_chat
-from tokenizer import END_TURN, encode_segments
+ollama = pytest.importorskip('ollama', reason="the official ollama client is a test-only package (requirements-test.txt); "
+                                              "without it the server cannot be checked against Ollama's own client")
+openai = pytest.importorskip('openai', reason="the official openai client is a test-only package (requirements-test.txt)")
+
+import refine  # noqa: E402
+import sample  # noqa: E402
+import serve  # noqa: E402
+import teacher  # noqa: E402
+import train  # noqa: E402
+from conftest import ROOT, TINY_MODEL_FLAGS  # noqa: E402
+from corpora import render_chat  # noqa: E402
+from tokenizer import END_TURN, encode_segments, encode_start  # noqa: E402
 
 
 def start_server(model, enc, name):
@@ -116,11 +118,11 @@ def test_ollama_client_lists_and_shows_the_model_by_name_and_name_latest(plain):
 def test_ollama_greedy_generate_equals_sample_py_streamed_or_not(plain):
     client = ollama.Client(host=plain.url)
     options = {'temperature': 0, 'num_predict': 20}
-    expected = reference(plain, sample.encode_start(plain.enc, 'Recipe 7'), 20)
+    expected = reference(plain, encode_start(plain.enc, 'Recipe 7'), 20)
     whole = client.generate(model='tiny', prompt='Recipe 7', options=options)
     assert whole.response == expected and whole.done and whole.done_reason in ('stop', 'length')
-    assert whole.prompt_eval_count == len(sample.encode_start(plain.enc, 'Recipe 7'))
-    assert whole.eval_count == reference_token_count(plain, sample.encode_start(plain.enc, 'Recipe 7'), 20)
+    assert whole.prompt_eval_count == len(encode_start(plain.enc, 'Recipe 7'))
+    assert whole.eval_count == reference_token_count(plain, encode_start(plain.enc, 'Recipe 7'), 20)
     parts = list(client.generate(model='tiny', prompt='Recipe 7', options=options, stream=True))
     assert ''.join(p.response for p in parts) == expected
     assert all(not p.done for p in parts[:-1]) and parts[-1].done and parts[-1].eval_duration > 0
@@ -128,7 +130,7 @@ def test_ollama_greedy_generate_equals_sample_py_streamed_or_not(plain):
 
 def test_a_seed_gives_the_same_sampled_text_as_sample_py_with_that_seed(plain):
     client = ollama.Client(host=plain.url)
-    expected = reference(plain, sample.encode_start(plain.enc, 'Bake'), 25, temperature=0.8, seed=42)
+    expected = reference(plain, encode_start(plain.enc, 'Bake'), 25, temperature=0.8, seed=42)
     got = client.generate(model='tiny', prompt='Bake', options={'temperature': 0.8, 'top_k': 40, 'seed': 42,
                                                                 'num_predict': 25})
     assert got.response == expected
@@ -136,7 +138,7 @@ def test_a_seed_gives_the_same_sampled_text_as_sample_py_with_that_seed(plain):
 
 def test_stop_strings_are_cut_from_the_text_streamed_or_not(plain):
     client = ollama.Client(host=plain.url)
-    full = reference(plain, sample.encode_start(plain.enc, 'Recipe 3'), 30)
+    full = reference(plain, encode_start(plain.enc, 'Recipe 3'), 30)
     stop = full[3:6]
     options = {'temperature': 0, 'num_predict': 30, 'stop': [stop]}
     whole = client.generate(model='tiny', prompt='Recipe 3', options=options)
@@ -169,7 +171,7 @@ def test_ollama_generate_on_a_chat_model_is_a_user_turn_unless_raw(chat):
     expected = reference(chat, chat_ids(chat, messages), 30, 0.8, 7, stop_tokens=(end_turn(chat),))
     assert client.generate(model='chef', system='Be brief.', prompt='A recipe?', options=options).response == expected
     raw = client.generate(model='chef', prompt='Recipe 5: mix', raw=True, options=options).response
-    assert raw == reference(chat, sample.encode_start(chat.enc, 'Recipe 5: mix'), 30, 0.8, 7)
+    assert raw == reference(chat, encode_start(chat.enc, 'Recipe 5: mix'), 30, 0.8, 7)
 
 
 def test_a_model_without_chat_tokens_chats_through_a_plain_transcript(plain):
@@ -197,7 +199,7 @@ def test_openai_client_lists_the_model(plain):
 
 def test_openai_completions_equal_sample_py_with_real_usage_counts(plain):
     client = openai.OpenAI(base_url=plain.url + '/v1', api_key='unused')
-    ids = sample.encode_start(plain.enc, 'Recipe 9')
+    ids = encode_start(plain.enc, 'Recipe 9')
     expected, n_reply = reference(plain, ids, 20), reference_token_count(plain, ids, 20)
     whole = client.completions.create(model='tiny', prompt='Recipe 9', max_tokens=20, temperature=0)
     assert whole.choices[0].text == expected and whole.choices[0].finish_reason in ('stop', 'length')
@@ -291,7 +293,7 @@ def test_a_body_over_the_limit_is_refused_with_413(plain):
 # concurrency and clients that leave
 
 def test_two_clients_at_once_both_get_their_complete_replies(plain):
-    expected = {p: reference(plain, sample.encode_start(plain.enc, p), 30) for p in ('Recipe 1', 'Recipe 2')}
+    expected = {p: reference(plain, encode_start(plain.enc, p), 30) for p in ('Recipe 1', 'Recipe 2')}
     got, barrier = {}, threading.Barrier(2)
 
     def ask_ollama():

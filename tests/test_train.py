@@ -11,12 +11,8 @@ import torch
 
 import settings
 import train
-from conftest import ROOT, TINY_MODEL_FLAGS
+from conftest import ROOT, TINY_MODEL_FLAGS, run_train
 from common import UserError
-
-
-def run_train(dataset, out, *flags):
-    train.main([f'--dataset_dir={dataset}', f'--out_dir={out}'] + TINY_MODEL_FLAGS + list(flags))
 
 
 def load_ckpt(out):
