@@ -66,8 +66,9 @@ def bench_train(args, dtype_name, compile_model):
             times.append(time.perf_counter() - t0)
     tps = args.batch_size * args.block_size / statistics.median(times)
     peak = gpt.device_peak_flops(args.device, ptdtype)
+    mfu = raw.flops_per_token() * tps / peak if peak else 0.0
     return {'dtype': dtype_name, 'compile': compile_model, 'tokens_per_s': round(tps, 1),
-            'mfu': round(raw.flops_per_token() * tps / peak, 4) if peak else None,
+            'mfu': round(mfu, 4) if 0 < mfu <= 1 else None,  # past 100%: the peak was timed on a busy machine
             'params_M': round(raw.num_params() / 1e6, 2), 'peak_memory_mb': round(peak_memory_mb(args.device))}
 
 

@@ -4,6 +4,7 @@ the folder lock, and how every script ends (Ctrl-C and SIGTERM included). It imp
 any file can import it.
 """
 import contextlib
+import errno
 import os
 import re
 import signal
@@ -16,23 +17,60 @@ class UserError(Exception):
     """A problem the user can fix; the message is one sentence naming the thing and the fix."""
 
 
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)  # reading the umask means setting it; put it back at once
+
+
+def quoted(path):
+    """path as a shell argument a user can paste: in double quotes when it has a space (bash, zsh, cmd and
+    PowerShell all read those)."""
+    return f'"{path}"' if any(c.isspace() for c in path) else path
+
+
 def write_atomic(path, data):
     """Write str, bytes, or whatever data(file) writes, to path via a temp file in the same folder and a
-    rename, so a crash never leaves half a file."""
+    rename, so a crash never leaves half a file. An OSError (a full disk) names path."""
     folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
     try:
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    except OSError as e:
+        e.filename = e.filename or path
+        raise
+    try:
+        # mkstemp makes the file 0600; give it the mode open() would, so every output file has the same
+        os.chmod(tmp, 0o666 & ~_UMASK)
         with os.fdopen(fd, "wb") as f:
             if callable(data):
                 data(f)
             else:
                 f.write(data.encode("utf-8") if isinstance(data, str) else data)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         if os.path.exists(tmp):
             os.remove(tmp)
+        if isinstance(e, OSError) and not e.filename:
+            e.filename = path
         raise
+
+
+def without_credentials(text):
+    """text with the user:password@ of every URL in it removed (http://user:key@host -> http://host), for
+    what is written to files and logs."""
+    return re.sub(r"\b([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]*@", r"\1", text)
+
+
+def os_error_line(e):
+    """One line for an OSError: the file, what went wrong, and what to do."""
+    where = f" {e.filename}" if e.filename else ""
+    fixes = {errno.ENOSPC: "the disk is full: free some space (or pass an --out_dir on another disk) and run "
+                           "the same command again; the files already written are whole",
+             errno.EDQUOT: "the disk quota is used up: free some space and run the same command again",
+             errno.EFBIG: "the file is larger than this system lets a process write (ulimit -f)",
+             errno.EACCES: "no permission: check the folder's permissions, or pass another --out_dir",
+             errno.EPERM: "no permission: check the folder's permissions, or pass another --out_dir",
+             errno.EROFS: "the disk is read-only: pass an --out_dir on a writable disk"}
+    return f"cannot use{where}: {e.strerror or e}" + (f"; {fixes[e.errno]}" if e.errno in fixes else "")
 
 
 def remove_stale_temp_files(folder):
@@ -92,6 +130,21 @@ def folder_lock(folder, log=print):
             os.remove(path)
 
 
+def available_memory_bytes():
+    """Memory this process can still take: the smaller of what the OS has available (/proc/meminfo) and what
+    is left under a container's limit (cgroup v2 or v1). None where neither can be read (not Linux)."""
+    found = []
+    with contextlib.suppress(OSError, ValueError, StopIteration):
+        with open("/proc/meminfo") as f:
+            found.append(int(next(line for line in f if line.startswith("MemAvailable:")).split()[1]) * 1024)
+    for limit, usage in (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+                         ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes")):
+        with contextlib.suppress(OSError, ValueError):
+            with open(limit) as f, open(usage) as g:
+                found.append(int(f.read()) - int(g.read()))  # 'max' (no limit) is a ValueError
+    return min(found) if found else None
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM (timeout, docker stop, Kubernetes, Slurm): handled where Ctrl-C is, so work is saved the same
     way; the script then exits with 143, the code a process ended by SIGTERM reports."""
@@ -131,6 +184,11 @@ def run_command(main, argv):
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(1)
+    except OSError as e:  # a full disk, no permission, a read-only folder
+        print(f"error: {os_error_line(e)}", file=sys.stderr)
+        sys.exit(1)
     except (KeyboardInterrupt, EOFError) as e:
+        for s in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C while exiting must not print a traceback
+            signal.signal(s, signal.SIG_IGN)
         print("\nterminated" if isinstance(e, Terminated) else "\ninterrupted", file=sys.stderr)
         sys.exit(exit_code(e))

@@ -26,7 +26,7 @@ import progress
 import settings
 import teacher
 import verify
-from common import UserError, run_command, write_atomic
+from common import UserError, available_memory_bytes, run_command, write_atomic
 from problems import generate_math_problems, load_problems, problem_prompt
 from templates import generate_template_samples
 from refine import duplicate_finder, generation_stats, refine_samples
@@ -51,8 +51,9 @@ PROBLEM_DATA_KEYS = ("problems_file", "max_level")
 REASONING_DOMAINS = ("math", "code")  # documents are problems with checked solutions, not free text
 
 
-def data_key(cfg):
-    """A hash of the data-relevant settings; the same key means the saved dataset can be reused."""
+def data_settings(cfg):
+    """The settings the data depends on (with fingerprints of the source and problem files), as a dict:
+    the same settings make the same data. A resumed run checks them against its checkpoint's."""
     names = DATA_KEYS + (TEACHER_DATA_KEYS if cfg.get("generation_method") != "template" else ())
     keys = {k: cfg.get(k) for k in names}
     if cfg.get("sources"):
@@ -62,7 +63,12 @@ def data_key(cfg):
         if cfg.get("problems_file") and os.path.isfile(cfg["problems_file"]):
             stat = os.stat(cfg["problems_file"])  # an edited problems file makes new data
             keys["problems_file_changed"] = [stat.st_size, stat.st_mtime_ns]
-    return hashlib.sha256(json.dumps(keys, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return json.loads(json.dumps(keys, default=str))  # as a checkpoint stores it: plain JSON values
+
+
+def data_key(cfg):
+    """A hash of data_settings; the same key means the saved dataset can be reused."""
+    return hashlib.sha256(json.dumps(data_settings(cfg), sort_keys=True).encode()).hexdigest()[:16]
 
 
 def generated_problems(cfg, n_tokens):
@@ -299,6 +305,20 @@ def prepare_corpus(cfg, out_dir, key, log):
     return info
 
 
+# what the data step holds per generated token: the texts, their scores and duplicate fingerprints, then the
+# token ids (measured: 36-38 bytes per token for 1M-3M tokens of cooking templates)
+DATA_BYTES_PER_TOKEN = 40
+
+
+def check_data_budget_fits(initial_tokens):
+    """Refuse, before minutes are spent, a budget the data step cannot hold in this machine's memory."""
+    need, have = initial_tokens * DATA_BYTES_PER_TOKEN, available_memory_bytes()
+    if have is not None and need > have:
+        raise UserError(f"initial_tokens={initial_tokens:,} needs about {need / 1e9:,.1f} GB of memory in the data "
+                        f"step, but {have / 1e9:,.1f} GB is available; lower initial_tokens to at most "
+                        f"{have // DATA_BYTES_PER_TOKEN:,} (and final_tokens with it)")
+
+
 def _check_train_size(meta, cfg):
     if meta["train_tokens"] < cfg["block_size"] + 1:
         raise UserError(f"the train split has only {meta['train_tokens']} tokens but block_size {cfg['block_size']} "
@@ -335,6 +355,7 @@ def prepare_data(cfg, out_dir, log=print):
 
     initial_tokens = cfg.get("initial_tokens") or SIZE_TOKEN_TARGETS[cfg["size"]][0]
     final_tokens = cfg.get("final_tokens") or SIZE_TOKEN_TARGETS[cfg["size"]][1]
+    check_data_budget_fits(initial_tokens)
     timings, t0 = {}, time.time()
     domain, matched = detect_domain(prompt)
     matched = list(dict.fromkeys(matched))  # each keyword once: a long prompt repeats them many times
@@ -353,7 +374,8 @@ def prepare_data(cfg, out_dir, log=print):
         problems = problems or generated_problems(cfg, initial_tokens)
         samples, reasoning, teacher_stats, method_used = solved_problem_samples(cfg, problems, out_dir, log)
     elif method == "template":
-        texts = generate_template_samples(prompt, domain, initial_tokens, cfg["seed"])
+        texts = generate_template_samples(prompt, domain, initial_tokens, cfg["seed"],
+                                          progress.progress_logger(log, "data: generating tokens", initial_tokens))
         samples = [{"text": t, "source": "template"} for t in texts]
     elif method in ("ollama", "openai"):
         try:
@@ -376,6 +398,8 @@ def prepare_data(cfg, out_dir, log=print):
 
     t = time.time()
     selected, report = refine_samples(samples, prompt, domain, final_tokens, seed=cfg["seed"],
+                                      progress=progress.progress_logger(log, "data: refining (scores, then duplicates)",
+                                                                        2 * len(samples)),
                                       near_duplicates=domain not in REASONING_DOMAINS)
     timings["refine_s"] = round(time.time() - t, 3)
     if not selected:

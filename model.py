@@ -314,6 +314,19 @@ def device_peak_flops(device_type, dtype, configured=0.0):
     return 0.0
 
 
+def training_memory_bytes(config, batch_size):
+    """About how much memory a training process takes at its peak: the Python and torch runtime, weights,
+    gradients and AdamW's two moments (16 bytes a parameter), and the activations kept for the backward pass
+    of one micro-batch. Activations per layer are ~20 values per token and channel, plus ~5 per attention
+    score where dropout makes attention keep its T x T weights; the logits' three vocab-wide copies come on
+    top. Fitted to the peak resident memory of bench.py's float32 CPU runs (12M: batch 1, 8 and 32, dropout
+    0 and 0.1; 33M: batch 8), where it is within 10% (and above, for 33M with dropout)."""
+    L, H, C, T, V = config.n_layer, config.n_head, config.n_embd, config.block_size, config.vocab_size
+    n_params = 12 * L * C * C + (V + T) * C
+    per_sequence = 4 * (20 * L * T * C + (5 * L * H * T * T if config.dropout > 0 else 0) + 3 * T * V)
+    return 350 * 2**20 + 16 * n_params + batch_size * per_sequence
+
+
 # -----------------------------------------------------------------------------
 # safetensors: 8-byte header length, a JSON header of name -> dtype/shape/offsets, then raw bytes
 # (https://github.com/huggingface/safetensors#format). Written here to keep the dependencies at four.

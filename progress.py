@@ -17,6 +17,23 @@ def format_duration(seconds):
     return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
 
 
+def progress_logger(log, what, total, every_s=10.0):
+    """A function tell(done) for a long step's loop: it logs 'what: done/total (%), ETA' at most every every_s
+    seconds (a run of a few seconds prints nothing), so a long data step shows it is moving."""
+    started = last = time.time()
+
+    def tell(done):
+        nonlocal last
+        now = time.time()
+        if now - last < every_s or not total:
+            return
+        last = now
+        rate = done / (now - started)
+        eta = format_duration((total - done) / rate) if rate > 0 else "?"
+        log(f"{what}: {done:,}/{total:,} ({done / total:.0%}), ETA {eta}")
+    return tell
+
+
 class Progress:
     """One live line on a terminal, plain lines otherwise; every record also goes to metrics.jsonl."""
 
@@ -25,7 +42,11 @@ class Progress:
         self.live = enabled and sys.stdout.isatty()
         self.t0 = time.time()
         # a resumed run adds to its metrics; a run from scratch (--overwrite=True included) starts them anew
-        self.file = open(metrics_path, 'a' if start_iter else 'w') if enabled else None
+        self.file = open(metrics_path, 'a+' if start_iter else 'w') if enabled else None
+        if self.file and self.file.tell() > 0:  # a kill mid-line left half a row: the next starts on its own line
+            self.file.seek(self.file.tell() - 1)
+            if self.file.read(1) != '\n':
+                self.file.write('\n')
         self.line_open = False
 
     def record(self, row):
@@ -35,15 +56,19 @@ class Progress:
     def step(self, it, tokens, epoch, loss, lr, tokens_per_s, mfu):
         if not self.enabled:
             return
+        # a peak measured while the machine was busy (CPUs are timed, not looked up) can put MFU past 100%:
+        # a figure that cannot be true is left out rather than shown
+        mfu = mfu if 0 < mfu <= 1 else None
         self.record({'iter': it, 'tokens': tokens, 'epoch': round(epoch, 4), 'loss': round(loss, 5), 'lr': lr,
-                     'tokens_per_s': round(tokens_per_s, 1), 'mfu': round(mfu, 4), 'time_s': round(time.time() - self.t0, 2)})
+                     'tokens_per_s': round(tokens_per_s, 1), 'mfu': mfu and round(mfu, 4),
+                     'time_s': round(time.time() - self.t0, 2)})
         elapsed = time.time() - self.t0
         done = (it - self.start_iter) / max(1, self.max_iters - self.start_iter)
         eta = elapsed / done * (1 - done) if done > 0 else 0
         width = 20
         bar = '#' * int(width * it / max(1, self.max_iters))
         text = (f"{format_duration(elapsed):>6} [{bar:<{width}}] {it}/{self.max_iters} ep {epoch:.2f} loss {loss:.4f} "
-                f"lr {lr:.2e} {tokens_per_s:,.0f} tok/s mfu {mfu * 100:.1f}% eta {format_duration(eta)}")
+                f"lr {lr:.2e} {tokens_per_s:,.0f} tok/s{f' mfu {mfu * 100:.1f}%' if mfu else ''} eta {format_duration(eta)}")
         if self.live:
             sys.stdout.write('\r' + text + ' ' * 4)
             sys.stdout.flush()

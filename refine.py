@@ -117,14 +117,16 @@ def duplicate_finder(seed, near_duplicates=True):
     return duplicate_of_earlier
 
 
-def refine_samples(samples, prompt, domain, final_tokens, seed=1337, near_duplicates=True):
+def refine_samples(samples, prompt, domain, final_tokens, seed=1337, near_duplicates=True, progress=None):
     """(selected, report): score, drop empty / exact and near duplicates / low scores, keep the best.
     near_duplicates=False keeps texts that differ only a little: two problems that differ in one number
     are two problems.
 
     samples are dicts {"text", "source"} with an optional "judge_score" (None: the judge's reply could not
-    be parsed). Of duplicates (duplicate_finder) the better-scored sample stays. Selection takes the best-scored samples until final_tokens (estimated)
-    is reached. selected: dicts {"text", "score", "source"} in their original order.
+    be parsed). Of duplicates (duplicate_finder) the better-scored sample stays. Selection takes the
+    best-scored samples until final_tokens (estimated) is reached. selected: dicts {"text", "score",
+    "source"} in their original order. progress(n), when given, is called as the n-th sample is scored and
+    again as it is checked for duplicates (2 × len(samples) calls in all).
     """
     scored, judged, unparseable = [], 0, 0
     for i, s in enumerate(samples):
@@ -137,11 +139,15 @@ def refine_samples(samples, prompt, domain, final_tokens, seed=1337, near_duplic
                 judged += 1
                 score = JUDGE_WEIGHT * float(s["judge_score"]) + (1 - JUDGE_WEIGHT) * heuristic
         scored.append((round(score, 4), i))
+        if progress:
+            progress(i + 1)
     by_score = sorted(scored, key=lambda si: (-si[0], si[1]))
 
     duplicate_of_earlier = duplicate_finder(seed, near_duplicates)
     rejected, kept = {}, []
-    for score, i in by_score:
+    for n, (score, i) in enumerate(by_score, len(samples) + 1):
+        if progress:
+            progress(n)
         reason = duplicate_of_earlier(samples[i]["text"])
         if reason:
             rejected[i] = reason

@@ -23,10 +23,11 @@ GENERATORS = {"cooking": recipe, "poetry": lambda rng, w, ws: poem(rng, w),
 DOMAINS = tuple(GENERATORS)  # every domain a run can have; detect_domain answers one of these
 
 
-def generate_template_samples(prompt, domain, n_tokens, seed):
+def generate_template_samples(prompt, domain, n_tokens, seed, progress=None):
     """Documents from the domain's compositional generator until their estimated tokens reach n_tokens.
 
     Deterministic for (prompt, domain, seed); words of the prompt steer the choices the vocabulary has.
+    progress(tokens_so_far), when given, is called after each document.
     """
     if domain not in GENERATORS:
         raise UserError(f"unknown domain {domain!r}; choose one of {', '.join(DOMAINS)}")
@@ -39,6 +40,8 @@ def generate_template_samples(prompt, domain, n_tokens, seed):
         doc = make(rng, words, words_set)
         docs.append(doc)
         total += estimate_tokens(doc)
+        if progress:
+            progress(total)
     return docs
 
 

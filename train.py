@@ -27,8 +27,9 @@ import model as gpt
 import sample
 import token_files
 import words
-from common import (UserError, exit_code, folder_lock, remove_stale_temp_files, run_command, signals_deferred,
-                    write_atomic)
+from checkpoint import check_resume_data, load_resume_checkpoint, public, save_checkpoint
+from common import (UserError, available_memory_bytes, exit_code, folder_lock, quoted, remove_stale_temp_files,
+                    run_command, signals_deferred, write_atomic)
 from progress import Progress, write_loss_svg
 from settings import ask_interactively, load_config
 from tokenizer import save_tokenizer
@@ -80,11 +81,6 @@ def try_compile(raw_model, batch_size, T, device, ctx, log):
         log(f"warning: torch.compile unavailable ({type(e).__name__}: {str(e).splitlines()[0][:120]}); running eagerly")
         raw_model.zero_grad(set_to_none=True)
         return raw_model
-
-
-def save_checkpoint(path, state):
-    """Temp file, then rename (write_atomic): a crash mid-save leaves the previous checkpoint whole."""
-    write_atomic(path, lambda f: torch.save(state, f))
 
 
 def training_step(model, optimizer, scaler, get_batch, cfg, ctx, lr):
@@ -210,20 +206,24 @@ def prepare_dataset(cfg, run):
     return dataset_dir, meta, enc, data_info
 
 
-def build_model(cfg, run, vocab_size):
-    """The GPT and its AdamW, new or restored from out_dir/ckpt.pt. Returns (model, optimizer, model_args,
-    the checkpoint or None): the caller restores the loop position and RNG states from it."""
+def check_memory_fits(cfg, run, vocab_size):
+    """Refuse, before anything is spent, a model and batch that cannot fit in this device's memory (today a
+    huge batch_size runs until the kernel's out-of-memory killer ends it)."""
+    shape = gpt.GPTConfig(**dict({k: cfg[k] for k in MODEL_KEYS}, vocab_size=vocab_size))
+    need = gpt.training_memory_bytes(shape, cfg['batch_size']) * (run.world if run.dev == 'cpu' else 1)
+    have = (torch.cuda.mem_get_info(run.device)[0] if run.dev == 'cuda'
+            else available_memory_bytes() if run.dev == 'cpu' else None)
+    if have is not None and need > have:
+        raise UserError(f"training needs about {need / 1e9:,.1f} GB of memory (the {shape.n_layer}-layer model with "
+                        f"batch_size {cfg['batch_size']} x block_size {cfg['block_size']}), but {run.dev} has "
+                        f"{have / 1e9:,.1f} GB free; lower batch_size (raise gradient_accumulation_steps to keep the "
+                        f"batch), block_size or the model size")
+
+
+def build_model(cfg, run, vocab_size, ckpt):
+    """The GPT and its AdamW, new or restored from the checkpoint. Returns (model, optimizer, model_args)."""
     model_args = dict({k: cfg[k] for k in MODEL_KEYS}, vocab_size=vocab_size)
-    ckpt_path = os.path.join(cfg['out_dir'], 'ckpt.pt')
-    ckpt = None
-    if cfg['init_from'] == 'resume':
-        if not os.path.exists(ckpt_path):
-            raise UserError(f"init_from='resume' but {ckpt_path} does not exist; use init_from='scratch'")
-        try:
-            ckpt = torch.load(ckpt_path, map_location=run.device, weights_only=True)
-        except Exception as e:
-            raise UserError(f"{ckpt_path} is damaged ({type(e).__name__}); delete it and use init_from='scratch' "
-                            f"(model.safetensors, if there, still holds the best weights for sample.py)") from None
+    if ckpt is not None:
         model_args = ckpt['model_args']
     raw_model = gpt.GPT(gpt.GPTConfig(**model_args)).to(run.device)
     n = raw_model.num_params()
@@ -235,7 +235,7 @@ def build_model(cfg, run, vocab_size):
     if ckpt is not None:
         raw_model.load_state_dict(ckpt['model'])
         optimizer.load_state_dict(ckpt['optimizer'])
-    return raw_model, optimizer, model_args, ckpt
+    return raw_model, optimizer, model_args
 
 
 def main(argv):
@@ -266,8 +266,15 @@ def train_run(cfg, run):
     """The data steps, the model and the training loop, in the folder this process holds."""
     log, master, out, T = run.log, run.master, cfg['out_dir'], cfg['block_size']
     t_start = time.time()
+    data_settings = data.data_settings(cfg)
+    ckpt = load_resume_checkpoint(cfg, run.device, data_settings) if cfg['init_from'] == 'resume' else None
+    check_memory_fits(cfg, run, cfg['vocab_size'])
     dataset_dir, meta, enc, data_info = prepare_dataset(cfg, run)
-    raw_model, optimizer, model_args, ckpt = build_model(cfg, run, meta['vocab_size'])
+    check_memory_fits(cfg, run, meta['vocab_size'])
+    if ckpt is not None:
+        check_resume_data(ckpt, cfg, dataset_dir, meta)
+    raw_model, optimizer, model_args = build_model(cfg, run, meta['vocab_size'], ckpt)
+    fingerprint = token_files.fingerprint(dataset_dir)
     batch_gen = torch.Generator().manual_seed(cfg['seed'] + run.rank)
     iter_num, best_val, best_iter, stale_evals = 0, float('inf'), 0, 0
     ckpt_path = os.path.join(out, 'ckpt.pt')
@@ -292,7 +299,8 @@ def train_run(cfg, run):
     peak = gpt.device_peak_flops(run.dev, ptdtype, cfg['cpu_peak_flops']) * run.world
     flops_per_token = raw_model.flops_per_token()
     if master:
-        write_atomic(os.path.join(out, 'config.json'), json.dumps({'model_args': model_args, 'config': cfg}, indent=2))
+        write_atomic(os.path.join(out, 'config.json'), json.dumps({'model_args': model_args, 'config': public(cfg)},
+                                                                  indent=2))
     log(f"training on {run.dev} ({run.dtype}), {run.world} process(es), {tokens_per_iter:,} tokens per iteration, "
         f"{max_iters} iterations = {max_iters * tokens_per_iter / meta['train_tokens']:.2f} epochs")
 
@@ -300,7 +308,8 @@ def train_run(cfg, run):
         save_checkpoint(ckpt_path, {
             'model': raw_model.state_dict(), 'optimizer': optimizer.state_dict(), 'model_args': model_args,
             'iter_num': iter_num, 'best_val_loss': best_val, 'best_iter': best_iter, 'stale_evals': stale_evals,
-            'config': cfg, 'rng': {'batch': batch_gen.get_state(), 'torch': torch.get_rng_state()}})
+            'config': public(cfg), 'data_settings': public(data_settings), 'data_fingerprint': fingerprint,
+            'rng': {'batch': batch_gen.get_state(), 'torch': torch.get_rng_state()}})
 
     # ---- the training loop
     progress = Progress(os.path.join(out, 'metrics.jsonl'), max_iters, iter_num, enabled=master)
@@ -357,12 +366,6 @@ def train_run(cfg, run):
                     'seconds': round(time.time() - t_train, 1), 'final_train_loss': last_loss, 'best_val_loss': best_val,
                     'best_iter': best_iter, 'stop_reason': stop_reason, 'device': run.dev, 'dtype': run.dtype}
         finish(raw_model, enc, cfg, run, data_info, training, t_start)
-
-
-def quoted(path):
-    """path as a shell argument a user can paste: in double quotes when it has a space (bash, zsh, cmd and
-    PowerShell all read those)."""
-    return f'"{path}"' if any(c.isspace() for c in path) else path
 
 
 def finish(raw_model, enc, cfg, run, data_info, training, t_start):

@@ -1,11 +1,12 @@
-"""The loss chart (loss.svg): read back as XML, its axes must say what a reader takes them to say."""
+"""What a run shows while it goes: the progress line and metrics.jsonl, long data steps' progress, and the loss
+chart (loss.svg) read back as XML, whose axes must say what a reader takes them to say."""
 import json
 import math
 import xml.etree.ElementTree as ET
 
 import pytest
 
-from progress import log_ticks, short_number, write_loss_svg
+from progress import Progress, log_ticks, progress_logger, short_number, write_loss_svg
 
 SVG = '{http://www.w3.org/2000/svg}'
 
@@ -73,3 +74,36 @@ def test_short_ranges_still_get_ticks_and_labels_stay_short():
     assert log_ticks(0.01, 100) == [0.01, 0.1, 1, 10, 100]  # many decades: powers of ten
     assert log_ticks(5.78, 7.6) == [6.0, 6.5, 7.0, 7.5]  # a short range: even steps, not a decade's odd marks
     assert [short_number(n) for n in (0, 950, 12500, 3_000_000, 1.5e9)] == ['0', '950', '12.5k', '3M', '1.5B']
+
+
+@pytest.mark.parametrize('mfu,shown', [(0.42, 'mfu 42.0%'), (1.7, None), (0.0, None)])
+def test_an_mfu_that_cannot_be_true_is_left_out(tmp_path, capsys, mfu, shown):
+    progress = Progress(str(tmp_path / 'metrics.jsonl'), max_iters=10)
+    progress.step(1, 100, 0.1, 3.0, 1e-3, 1000.0, mfu)
+    progress.close()
+    line = capsys.readouterr().out
+    assert (shown in line) if shown else 'mfu' not in line
+    assert json.loads(open(tmp_path / 'metrics.jsonl').readline())['mfu'] == (mfu if shown else None)
+
+
+def test_a_resumed_run_starts_its_rows_on_a_new_line_after_a_half_written_one(tmp_path):
+    path = tmp_path / 'metrics.jsonl'
+    path.write_text('{"iter": 1, "loss": 3.0}\n{"iter": 2, "lo')  # kill -9 mid-write
+    progress = Progress(str(path), max_iters=10, start_iter=2)
+    progress.step(3, 300, 0.3, 2.5, 1e-3, 1000.0, 0.5)
+    progress.close()
+    rows = [line for line in path.read_text().splitlines()]
+    assert json.loads(rows[-1])['iter'] == 3 and len(rows) == 3
+
+
+def test_a_long_step_reports_its_progress_and_a_short_one_stays_quiet(monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr('progress.time.time', lambda: clock[0])
+    lines = []
+    tell = progress_logger(lines.append, 'data: generating tokens', 1_000_000, every_s=10)
+    clock[0] += 5
+    tell(100_000)
+    assert lines == []  # five seconds in: nothing to say yet
+    clock[0] += 15
+    tell(400_000)
+    assert lines == ['data: generating tokens: 400,000/1,000,000 (40%), ETA 30s']
