@@ -393,7 +393,7 @@ def prepare_data(cfg, out_dir, log=print):
 
     if cfg.get("judge_model") and method_used in ("ollama", "openai") and domain not in REASONING_DOMAINS:
         t = time.time()
-        judge_stats = teacher.judge_samples(cfg, samples, prompt, domain, log)
+        judge_stats = teacher.judge_samples(cfg, samples, prompt, domain, out_dir, log)
         timings["judge_s"] = round(time.time() - t, 3)
 
     t = time.time()

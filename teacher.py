@@ -9,14 +9,16 @@ backoff, counted, and reported in plain words.
 import itertools
 import json
 import math
+import hashlib
 import os
+import queue
 import random
 import re
 import threading
 import time
 import urllib.parse
 import zlib
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, as_completed, wait
 
 import requests
 
@@ -107,6 +109,39 @@ def teacher_headers(cfg):
 
 # -----------------------------------------------------------------------------
 # the one function every HTTP call to a teacher server goes through
+
+def start_workers(n, name):
+    """n daemon threads that run submitted calls. Returns (submit(fn, *args) -> Future, stop()); stop cancels
+    what has not started. ThreadPoolExecutor's threads are joined at exit, so Ctrl-C would wait for every
+    request in flight (minutes against a slow server); daemon threads let the process end at once, and
+    the replies lost are asked for again by a resumed run."""
+    tasks, submitted = queue.SimpleQueue(), []
+
+    def work():
+        while (task := tasks.get()) is not None:
+            future, fn, args = task
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(fn(*args))
+                except BaseException as e:
+                    future.set_exception(e)
+
+    for i in range(n):
+        threading.Thread(target=work, name=f"{name}-{i}", daemon=True).start()
+
+    def submit(fn, *args):
+        future = Future()
+        submitted.append(future)
+        tasks.put((future, fn, args))
+        return future
+
+    def stop():
+        for future in submitted:
+            future.cancel()  # only those not started; the ones in flight end with their request
+        for _ in range(n):
+            tasks.put(None)
+    return submit, stop
+
 
 _thread_state = threading.local()
 
@@ -445,7 +480,7 @@ def run_generation(cfg, model, prompt, domain, target_tokens, path, done, tokens
     start_tokens, new_samples, attempts, failed_in_a_row, short_in_a_row, stop_reason = tokens, 0, 0, 0, 0, ""
     log(f"teacher: asking {model} at {stats['server']} for ~{target_tokens - tokens:,} more tokens "
         f"({concurrency} requests at a time)")
-    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="teacher")
+    submit, stop_workers = start_workers(concurrency, "teacher")
     pending = {}
     try:
         with open(path, "a", encoding="utf-8") as f:
@@ -454,7 +489,7 @@ def run_generation(cfg, model, prompt, domain, target_tokens, path, done, tokens
                 while (not stop_reason and len(pending) < concurrency and attempts < max_attempts
                        and tokens + len(pending) * avg_tokens < target_tokens):
                     index = next(free_indices)
-                    pending[pool.submit(request_sample, cfg, model, prompt, domain, index, headers, min_tokens)] = index
+                    pending[submit(request_sample, cfg, model, prompt, domain, index, headers, min_tokens)] = index
                     attempts += 1
                 if not pending:
                     break
@@ -499,9 +534,7 @@ def run_generation(cfg, model, prompt, domain, target_tokens, path, done, tokens
                     log(f"teacher: {len(done)} samples, {tokens:,}/{target_tokens:,} tokens, "
                         f"{rate:.0f} tokens/s, ETA {eta}")
     finally:
-        # do not wait for requests still in flight (they may take minutes on a CPU); they were not recorded,
-        # so a resumed run asks for them again
-        pool.shutdown(wait=False, cancel_futures=True)
+        stop_workers()  # requests still in flight are not waited for; a resumed run asks for them again
     if attempts >= max_attempts and tokens < target_tokens and not stop_reason:
         stop_reason = f"reached the limit of {max_attempts} requests"
     if stop_reason and not done:
@@ -546,48 +579,77 @@ def judge_one(cfg, sample, prompt, domain, headers):
     return call_teacher("POST", chat_url(cfg), body, headers, (connect_s, judge_s), read_chat_reply)
 
 
-def judge_samples(cfg, samples, prompt, domain, log):
+def sample_id(text):
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def load_judge_scores(path, model, prompt, log):
+    """{sample id: score} from judge_scores.jsonl, for this judge model and prompt only."""
+    scores = {}
+    for line in read_appended_lines(path, log):
+        try:
+            record = json.loads(line)
+            if record["judge_model"] == model and record["prompt"] == prompt:
+                scores[record["sample"]] = record["score"]
+        except (ValueError, KeyError, TypeError):
+            log(f"teacher: skipped an unreadable line in {path}")
+    return scores
+
+
+def judge_samples(cfg, samples, prompt, domain, out_dir, log):
     """Have judge_model rate each sample; sets sample["judge_score"] in [0, 1], or None when the reply
-    could not be parsed or the request failed. Returns stats for generation_info.json."""
+    could not be parsed or the request failed. Each score is appended to out_dir/judge_scores.jsonl as it
+    arrives, so a rerun asks only for the samples still unscored. Returns stats for generation_info.json."""
     model = cfg["judge_model"]
     server = describe_server(teacher_base_url(cfg))
-    headers = teacher_headers(cfg)
-    check_teacher(cfg, model, headers)
-    stats = {"judge_model": model, "server": server, "judged": 0, "unparseable": 0, "failures": 0,
-             "retries": 0, "mean_score": None, "elapsed_s": 0.0}
+    path = os.path.join(out_dir, "judge_scores.jsonl")
+    saved = load_judge_scores(path, model, prompt, log)
+    resumed = [s for s in samples if sample_id(s["text"]) in saved]
+    wanted = [s for s in samples if sample_id(s["text"]) not in saved]
+    for sample in resumed:
+        sample["judge_score"] = saved[sample_id(sample["text"])]
+    stats = {"judge_model": model, "server": server, "judged": len(resumed), "resumed": len(resumed),
+             "unparseable": sum(s["judge_score"] is None for s in resumed), "failures": 0, "retries": 0,
+             "mean_score": None, "elapsed_s": 0.0}
     started = last_log = time.time()
     failed_in_a_row = 0
-    log(f"teacher: {model} judging {len(samples)} samples")
-    with ThreadPoolExecutor(max_workers=max(1, int(cfg["concurrency"])), thread_name_prefix="judge") as pool:
-        futures = {pool.submit(judge_one, cfg, sample, prompt, domain, headers): sample for sample in samples}
+    if wanted:
+        headers = teacher_headers(cfg)
+        check_teacher(cfg, model, headers)
+        log(f"teacher: {model} judging {len(wanted)} samples ({stats['resumed']} scored before)")
+        submit, stop_workers = start_workers(max(1, int(cfg["concurrency"])), "judge")
+        futures = {submit(judge_one, cfg, sample, prompt, domain, headers): sample for sample in wanted}
         try:
-            for future in futures:  # in submission order, so a failure streak is a real streak
-                sample = futures[future]
-                reply, retries, problem = future.result()
-                stats["retries"] += retries
-                sample["judge_score"] = None
-                if problem:
-                    stats["failures"] += 1
-                    failed_in_a_row += 1
-                    if failed_in_a_row >= MAX_FAILED_IN_A_ROW:
-                        raise TeacherError(f"the judge {model} at {server} failed {failed_in_a_row} requests in a "
-                                           f"row; last: {problem}. Set judge_model='' to score heuristically")
-                    continue
-                failed_in_a_row = 0
-                sample["judge_score"] = parse_judge_score(reply[0])
-                stats["judged"] += 1
-                stats["unparseable"] += sample["judge_score"] is None
-                if time.time() - last_log >= LOG_EVERY_S:
-                    last_log = time.time()
-                    log(f"teacher: judged {stats['judged']}/{len(samples)}")
+            with open(path, "a", encoding="utf-8") as f:
+                for future in as_completed(futures):  # as they arrive, so each is saved at once
+                    sample = futures[future]
+                    reply, retries, problem = future.result()
+                    stats["retries"] += retries
+                    sample["judge_score"] = None
+                    if problem:  # not saved: a rerun asks again
+                        stats["failures"] += 1
+                        failed_in_a_row += 1
+                        if failed_in_a_row >= MAX_FAILED_IN_A_ROW:
+                            raise TeacherError(f"the judge {model} at {server} failed {failed_in_a_row} requests in "
+                                               f"a row; last: {problem}. Set judge_model='' to score heuristically")
+                        continue
+                    failed_in_a_row = 0
+                    sample["judge_score"] = parse_judge_score(reply[0])
+                    f.write(json.dumps({"sample": sample_id(sample["text"]), "judge_model": model, "prompt": prompt,
+                                        "score": sample["judge_score"]}) + "\n")
+                    f.flush()
+                    stats["judged"] += 1
+                    stats["unparseable"] += sample["judge_score"] is None
+                    if time.time() - last_log >= LOG_EVERY_S:
+                        last_log = time.time()
+                        log(f"teacher: judged {stats['judged']}/{len(samples)}")
         finally:
-            for future in futures:
-                future.cancel()
+            stop_workers()
     scores = [s["judge_score"] for s in samples if s.get("judge_score") is not None]
     stats["mean_score"] = round(sum(scores) / len(scores), 3) if scores else None
     stats["elapsed_s"] = round(time.time() - started, 2)
-    log(f"teacher: judged {stats['judged']} samples in {stats['elapsed_s']:.0f} s, {stats['unparseable']} unparseable, "
-        f"{stats['failures']} failed; mean score {stats['mean_score']}")
+    log(f"teacher: judged {stats['judged']} samples in {stats['elapsed_s']:.0f} s ({stats['resumed']} resumed), "
+        f"{stats['unparseable']} unparseable, {stats['failures']} failed; mean score {stats['mean_score']}")
     return stats
 
 
@@ -656,12 +718,12 @@ def solve_problems(cfg, problems, out_dir, log):
         check_teacher(cfg, model, headers)
         log(f"teacher: asking {model} at {server} for {len(wanted)} solutions ({k} per problem, "
             f"{len(done)} already written)")
-        pool = ThreadPoolExecutor(max_workers=max(1, int(cfg["concurrency"])), thread_name_prefix="teacher")
-        futures = [pool.submit(request_solution, cfg, model, p, j, headers) for p, j in wanted]
+        submit, stop_workers = start_workers(max(1, int(cfg["concurrency"])), "teacher")
+        futures = [submit(request_solution, cfg, model, p, j, headers) for p, j in wanted]
         failed_in_a_row = 0
         try:
             with open(path, "a", encoding="utf-8") as f:
-                for future in futures:  # in submission order, so a failure streak is a real streak
+                for future in as_completed(futures):  # as they arrive, so each is saved at once
                     record, retries, failure = future.result()
                     stats["requests"] += 1
                     stats["retries"] += retries
@@ -681,7 +743,7 @@ def solve_problems(cfg, problems, out_dir, log):
                         last_log = time.time()
                         log(f"teacher: {stats['requests']}/{len(wanted)} solutions")
         finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+            stop_workers()
     stats["elapsed_s"] = round(time.time() - started, 2)
     candidates = [{"problem": i, "sample": j, "text": r["text"], "source": r["source"],
                    "hit_token_limit": bool(r.get("hit_token_limit"))}

@@ -212,7 +212,7 @@ def test_api_key_is_sent_but_never_written_or_logged(server, tmp_path, monkeypat
     cfg = teacher_cfg(server.url, api_key_env="TEXT2GPT1_TEST_KEY")
     lines = []
     samples, stats = generate(cfg, tmp_path, n_samples=3, log=lines.append)
-    judge_stats = teacher.judge_samples(cfg, samples, cfg["prompt"], "cooking", lines.append)
+    judge_stats = teacher.judge_samples(cfg, samples, cfg["prompt"], "cooking", str(tmp_path), lines.append)
     assert all(s["headers"]["Authorization"] == "Bearer " + secret for s in server.seen)
     for folder, _, files in os.walk(tmp_path):
         for name in files:
@@ -237,7 +237,7 @@ def test_openai_api_end_to_end(server, tmp_path):
     assert stats["method"] == "openai" and server.counts["/v1/models"] == 1
     body = next(s["body"] for s in server.seen if s["path"] == "/v1/chat/completions")
     assert body["max_tokens"] == 150 and body["temperature"] == 0.8 and body["top_p"] == 0.9
-    judge_stats = teacher.judge_samples(cfg, samples, cfg["prompt"], "cooking", lambda line: None)
+    judge_stats = teacher.judge_samples(cfg, samples, cfg["prompt"], "cooking", str(tmp_path), lambda line: None)
     judge_body = [s["body"] for s in server.seen if s["path"] == "/v1/chat/completions"][-1]
     assert judge_body["response_format"]["type"] == "json_schema" and judge_body["model"] == "qwen2.5:7b"
     assert judge_stats["judged"] == len(samples) and all(s["judge_score"] == 7 / 9 for s in samples)
@@ -247,11 +247,28 @@ def test_judge_scores_are_normalised_and_unparseable_replies_counted(server, tmp
     server.state["judge_replies"] = ['{"score": 10, "reason": "great"}', "I would say it is quite good."]
     cfg = teacher_cfg(server.url)
     samples = [{"text": f"Recipe {i}. Mix and bake.", "source": "template"} for i in range(6)]
-    stats = teacher.judge_samples(cfg, samples, cfg["prompt"], "cooking", lambda line: None)
+    stats = teacher.judge_samples(cfg, samples, cfg["prompt"], "cooking", str(tmp_path), lambda line: None)
     assert stats["judged"] == 6 and stats["unparseable"] == 3 and stats["failures"] == 0 and "elapsed_s" in stats
     assert sorted(s["judge_score"] for s in samples if s["judge_score"] is not None) == [1.0, 1.0, 1.0]
     body = next(s["body"] for s in server.seen if s["path"] == CHAT)
     assert body["format"]["required"] == ["score", "reason"] and body["model"] == "qwen2.5:7b"
+
+
+def test_judge_scores_are_saved_as_they_arrive_and_never_asked_for_twice(server, tmp_path):
+    cfg = teacher_cfg(server.url)
+    samples = [{"text": f"Recipe {i}. Mix and bake.", "source": "template"} for i in range(6)]
+    teacher.judge_samples(cfg, samples[:4], cfg["prompt"], "cooking", str(tmp_path), lambda line: None)
+    with open(tmp_path / "judge_scores.jsonl", "a") as f:
+        f.write('{"sample": "half a li')  # a kill mid-write
+    asked = server.judge_count
+    fresh = [dict(s) for s in samples]
+    stats = teacher.judge_samples(cfg, fresh, cfg["prompt"], "cooking", str(tmp_path), lambda line: None)
+    assert server.judge_count - asked == 2 and stats["resumed"] == 4 and stats["judged"] == 6
+    assert all(s["judge_score"] == 7 / 9 for s in fresh)
+    other_judge = dict(cfg, judge_model="llama3.1:8b")  # another judge's scores are not this one's
+    teacher.judge_samples(other_judge, [dict(s) for s in samples], cfg["prompt"], "cooking", str(tmp_path),
+                          lambda line: None)
+    assert server.judge_count - asked == 2 + 6
 
 
 def test_judge_score_parsing():
