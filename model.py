@@ -7,6 +7,7 @@ a small safetensors writer.
 """
 import json
 import math
+import os
 import struct
 import time
 from dataclasses import dataclass
@@ -356,17 +357,35 @@ def save_safetensors(state_dict, f, metadata=None):
 
 
 def load_safetensors(path):
-    """Read a safetensors file into a dict of tensors (no pickle involved)."""
+    """Read a safetensors file into a dict of tensors (no pickle involved). A header that does not describe
+    its data exactly (offsets past the end, overlapping, or not the tensor's size) raises ValueError naming
+    the tensor: loading it anyway would give garbage weights that only fail at sampling."""
     with open(path, 'rb') as f:
-        n = struct.unpack('<Q', f.read(8))[0]
+        raw = f.read(8)
+        n = struct.unpack('<Q', raw)[0] if len(raw) == 8 else -1
+        if not 0 < n <= os.fstat(f.fileno()).st_size - 8:
+            raise ValueError(f"{path}: its header length ({n}) does not fit in the file; it is cut short or not safetensors")
         header = json.loads(f.read(n))
         data = f.read()
     header.pop('__metadata__', None)
     by_code = {v: k for k, v in _ST_DTYPES.items()}
-    out = {}
+    out, spans = {}, []
     for name, info in header.items():
-        lo, hi = info['data_offsets']
+        try:
+            dtype, shape, (lo, hi) = by_code[info['dtype']], [int(d) for d in info['shape']], info['data_offsets']
+        except (KeyError, TypeError, ValueError):
+            raise ValueError(f"{path}: tensor {name!r} has a malformed entry ({str(info)[:80]})") from None
+        numel = math.prod(shape)
+        if not (isinstance(lo, int) and isinstance(hi, int) and 0 <= lo <= hi <= len(data)
+                and min(shape, default=0) >= 0 and hi - lo == numel * dtype.itemsize):
+            raise ValueError(f"{path}: tensor {name!r} ({info['dtype']} {shape}) has data_offsets [{lo}, {hi}] that do "
+                             f"not cover it within the {len(data):,} bytes of data; the file is damaged")
+        spans.append((lo, hi, name))
         buf = bytearray(data[lo:hi])
-        out[name] = torch.frombuffer(buf, dtype=torch.uint8).view(by_code[info['dtype']]).reshape(info['shape']).clone() \
-            if hi > lo else torch.empty(info['shape'], dtype=by_code[info['dtype']])
+        out[name] = torch.frombuffer(buf, dtype=torch.uint8).view(dtype).reshape(shape).clone() \
+            if hi > lo else torch.empty(shape, dtype=dtype)
+    spans.sort()
+    for (_, end, first), (start, _, second) in zip(spans, spans[1:]):
+        if start < end:
+            raise ValueError(f"{path}: tensors {first!r} and {second!r} overlap in the data; the file is damaged")
     return out

@@ -56,8 +56,9 @@ def load_model(out_dir, device, weights='best'):
         raise
     except FileNotFoundError as e:
         raise UserError(f"'{out_dir}' is missing {os.path.basename(e.filename)}; re-run training into it") from None
-    except Exception as e:  # truncated file, bad JSON, wrong shapes
-        raise UserError(f"could not load the model in '{out_dir}': a file is damaged ({type(e).__name__}); "
+    except Exception as e:  # truncated file, bad JSON, wrong shapes, safetensors offsets (ValueError says which)
+        why = str(e) if isinstance(e, ValueError) and str(e).startswith(st_path) else type(e).__name__
+        raise UserError(f"could not load the model in '{out_dir}': a file is damaged ({why}); "
                         f"retrain, or try --weights={'latest' if weights == 'best' else 'best'}") from None
     if [k for k in missing if k != 'lm_head.weight'] or unexpected:  # the head is tied to wte, stored once
         raise UserError(f"{source} does not match config.json (missing {missing[:3]}, unexpected {unexpected[:3]})")

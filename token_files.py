@@ -89,11 +89,44 @@ def load_meta(dataset_dir):
             meta = json.load(f)
         for key in ("vocab_size", "dtype", "train_tokens", "val_tokens", "eot_token"):
             meta[key]
-        return meta
     except FileNotFoundError:
         raise UserError(f"dataset file {path} is missing; {fix}") from None
     except Exception as e:
         raise UserError(f"dataset file {path} is corrupt ({type(e).__name__}: {e}); {fix}") from None
+    check_meta(dataset_dir, meta, path, fix)
+    return meta
+
+
+def _whole_number(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_meta(dataset_dir, meta, path, fix):
+    """meta.json's fields are what write_dataset writes, and the token files agree with them: a file cut
+    short (a full disk) or a vocab_size too small for the ids in it would otherwise fail deep in training."""
+    for key in ("vocab_size", "train_tokens", "val_tokens", "eot_token"):
+        if not _whole_number(meta[key]) or meta[key] < (1 if key == "vocab_size" else 0):
+            raise UserError(f"dataset file {path} has {key}={meta[key]!r}, not a whole number"
+                            f"{' above 0' if key == 'vocab_size' else ''}; {fix}")
+    if meta["dtype"] not in ("uint16", "uint32"):
+        raise UserError(f"dataset file {path} has dtype={meta['dtype']!r}; token files are uint16 or uint32. {fix}")
+    if meta["eot_token"] >= meta["vocab_size"]:
+        raise UserError(f"dataset file {path} has eot_token {meta['eot_token']} outside its vocab_size "
+                        f"{meta['vocab_size']}; {fix}")
+    itemsize = np.dtype(meta["dtype"]).itemsize
+    for split in ("train", "val"):
+        bin_path = os.path.join(dataset_dir, f"{split}.bin")
+        if not os.path.isfile(bin_path):
+            continue  # open_tokens says it is missing when it is read
+        size, expected = os.path.getsize(bin_path), meta[f"{split}_tokens"] * itemsize
+        if size != expected:
+            raise UserError(f"{bin_path} is {size:,} bytes but {path} says {meta[split + '_tokens']:,} {meta['dtype']} "
+                            f"tokens ({expected:,} bytes): it was cut short or replaced; {fix}")
+        if size:  # the first million ids tell a too-small vocab_size; scanning a 9 GB file at every start would not
+            head = np.memmap(bin_path, dtype=meta["dtype"], mode="r", shape=(min(size // itemsize, 1_000_000),))
+            if int(head.max()) >= meta["vocab_size"]:
+                raise UserError(f"{bin_path} holds token id {int(head.max())}, but {path} says vocab_size "
+                                f"{meta['vocab_size']}; the files come from different tokenizers: {fix}")
 
 
 # nanoGPT's prepare.py for openwebtext and shakespeare writes GPT-2 ids as uint16 and nothing else; its
