@@ -158,6 +158,15 @@ def exit_code(interrupt):
     return 143 if isinstance(interrupt, Terminated) else 130
 
 
+def exit_interrupted(interrupt):
+    """Exit with the code of the signal that stopped us. Further signals are ignored from here: Python puts
+    the default handlers back while it shuts down (torch takes a moment), so a second Ctrl-C would otherwise
+    kill the process silently with no exit code of ours."""
+    for s in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, signal.SIG_IGN)
+    sys.exit(exit_code(interrupt))
+
+
 @contextlib.contextmanager
 def signals_deferred(message):
     """Ctrl-C and SIGTERM wait until the block ends (a checkpoint being saved): each prints message instead."""
@@ -188,7 +197,5 @@ def run_command(main, argv):
         print(f"error: {os_error_line(e)}", file=sys.stderr)
         sys.exit(1)
     except (KeyboardInterrupt, EOFError) as e:
-        for s in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C while exiting must not print a traceback
-            signal.signal(s, signal.SIG_IGN)
         print("\nterminated" if isinstance(e, Terminated) else "\ninterrupted", file=sys.stderr)
-        sys.exit(exit_code(e))
+        exit_interrupted(e)

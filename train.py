@@ -28,8 +28,8 @@ import sample
 import token_files
 import words
 from checkpoint import check_resume_data, load_resume_checkpoint, public, save_checkpoint
-from common import (UserError, available_memory_bytes, exit_code, folder_lock, quoted, remove_stale_temp_files,
-                    run_command, signals_deferred, write_atomic)
+from common import (UserError, available_memory_bytes, exit_code, exit_interrupted, folder_lock, quoted,
+                    remove_stale_temp_files, run_command, signals_deferred, write_atomic)
 from progress import Progress, write_loss_svg
 from settings import ask_interactively, load_config
 from tokenizer import save_tokenizer
@@ -356,7 +356,7 @@ def train_run(cfg, run):
         progress.close()
         log(f"\n{'terminated' if exit_code(e) == 143 else 'interrupted'} at iteration {iter_num}; saved {ckpt_path}. "
             f"Continue with --init_from=resume")
-        sys.exit(exit_code(e))
+        exit_interrupted(e)
     progress.close()
     log(stop_reason)
     if run.ddp:

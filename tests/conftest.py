@@ -17,7 +17,19 @@ def pytest_configure(config):
 
 # --- fixtures shared by the model, training and sampling tests: a tiny dataset and a tiny trained run
 
+import signal  # noqa: E402
+
 import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def signal_handlers_restored():
+    """Scripts' entry points install their own Ctrl-C and SIGTERM handlers (and ignore both while exiting);
+    after each test pytest's are put back, so one test cannot change how the next is stopped."""
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for s, handler in saved.items():
+        signal.signal(s, handler)
 
 # one prompt per template domain, for the data and template tests
 PROMPTS = {"cooking": "A fun GPT that generates cooking recipes", "poetry": "Short poems about the ocean",

@@ -9,15 +9,6 @@ import pytest
 from common import UserError, run_command, without_credentials, write_atomic
 
 
-@pytest.fixture(autouse=True)
-def signal_handlers_restored():
-    """run_command installs its own handlers (and ignores a second Ctrl-C while exiting); keep pytest's."""
-    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-    yield
-    for s, handler in saved.items():
-        signal.signal(s, handler)
-
-
 def test_write_atomic_leaves_no_temp_files(tmp_path):
     write_atomic(str(tmp_path / "a.txt"), "hello")
     write_atomic(str(tmp_path / "b.bin"), b"\x00\x01")

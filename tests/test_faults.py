@@ -22,7 +22,8 @@ from conftest import ROOT, TINY_MODEL_FLAGS, make_tiny_dataset, run_train
 from tokenizer import train_bpe
 
 
-@pytest.mark.parametrize('sig,code,word', [('SIGTERM', 143, 'terminated'), ('SIGINT', 130, 'interrupted')])
+@pytest.mark.parametrize('sig,code,word', [('SIGTERM', 143, 'terminated'), ('SIGINT', 130, 'interrupted'),
+                                            ('SIGINT SIGINT', 130, 'interrupted')])
 def test_a_signal_mid_training_saves_the_current_iteration_and_exits_with_its_code(tiny_dataset, tmp_path, sig, code, word):
     out = tmp_path / 'run'
     proc = subprocess.Popen([sys.executable, 'train.py', f'--dataset_dir={tiny_dataset}', f'--out_dir={out}',
@@ -34,7 +35,9 @@ def test_a_signal_mid_training_saves_the_current_iteration_and_exits_with_its_co
         for line in proc.stdout:  # wait until it is training, past the first evaluation's checkpoint
             if ' 5/1000000 ' in line:
                 break
-        proc.send_signal(getattr(signal, sig))
+        for name in sig.split():  # a second Ctrl-C lands while the checkpoint is being saved
+            proc.send_signal(getattr(signal, name))
+            time.sleep(0.02)
         stdout, stderr = proc.communicate(timeout=20)
     finally:
         proc.kill()
@@ -270,6 +273,22 @@ def test_a_folder_without_write_permission_is_one_line(tiny_dataset, tmp_path):
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines() == [f"error: cannot use {out / '.lock'}: Permission denied; no "
                                                 f"permission: check the folder's permissions, or pass another --out_dir"]
+
+
+def test_no_permission_for_the_lock_file_is_one_line_even_for_root(tiny_dataset, tmp_path, monkeypatch, capsys):
+    import train
+    real_open = os.open
+
+    def refused(path, *a, **k):
+        if str(path).endswith('.lock'):
+            raise PermissionError(13, 'Permission denied', path)
+        return real_open(path, *a, **k)
+    monkeypatch.setattr(os, 'open', refused)
+    with pytest.raises(SystemExit) as e:
+        common.run_command(train.main, [f'--dataset_dir={tiny_dataset}', f'--out_dir={tmp_path / "run"}'])
+    assert e.value.code == 1
+    assert capsys.readouterr().err.strip() == (f"error: cannot use {tmp_path / 'run' / '.lock'}: Permission denied; "
+                                               f"no permission: check the folder's permissions, or pass another --out_dir")
 
 
 # ---- secrets and file modes
