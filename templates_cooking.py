@@ -3,6 +3,8 @@ Offline recipes (templates.py): a title, a servings and times line, an ingredien
 numbered steps that use exactly those ingredients, and a tip. Prompt words pick cuisines, diets, dishes
 and heat ("Japanese", "vegan", "soup", "spicy").
 """
+import re
+
 from words import BOY_NAMES, GIRL_NAMES, steer
 
 
@@ -346,3 +348,45 @@ def recipe(rng, words, prompt_words_set):
         lines += ["", "Tip: " + rng.choice(TIPS).format(veg=veg if dish != "dessert" else "fruit", method="cooking",
                                                         season=season, dish=dish if dish != "dessert" else "dish")]
     return "\n".join(lines)
+
+
+# -----------------------------------------------------------------------------
+# the rules every recipe above obeys, as a check of any text (a trained model's samples)
+
+DESSERT_PANTRY = ["plain flour", "caster sugar", "brown sugar", "light brown sugar", "baking powder", "butter",
+                  "melted butter", "coconut oil", "milk", "oat milk", "almond milk", "soy milk", "ground flaxseed",
+                  "eggs", "large eggs"] + DESSERT_FLAVORS + DESSERT_SPICES
+# every name an ingredient goes by (singular and plural) -> the ingredient; longest first, so that
+# "jasmine rice" is one ingredient, not "rice"
+INGREDIENT_NAMES = {name: row[0] for row in INGREDIENTS + HOT_INGREDIENTS for name in (row[0], row[1]) if name}
+INGREDIENT_NAMES.update({name: name for name in DESSERT_PANTRY})
+INGREDIENT_NAMES.update({"large eggs": "eggs", "melted butter": "butter"})
+_INGREDIENT_RE = re.compile(r"\b(" + "|".join(re.escape(n) for n in sorted(INGREDIENT_NAMES, key=len, reverse=True)) + r")\b")
+_QUANTITY_RE = re.compile(r"^- (\d[\d /]*|a (small |large )?(handful|pinch)) ")
+RECIPE_RULES = ("title", "servings_line", "ingredient_list", "numbered_steps", "no_ingredient_twice", "steps_use_listed")
+
+
+def ingredients_in(text):
+    """The ingredients text names, in order, each by its list name ("carrots" -> "carrot")."""
+    return [INGREDIENT_NAMES[m.group(1)] for m in _INGREDIENT_RE.finditer(text)]
+
+
+def check_recipe(text):
+    """{rule: passed} for one recipe: a title, a 'Serves N · Prep N min · Cook N min' line, an ingredient
+    list whose every line has a quantity, steps numbered 1, 2, 3..., no ingredient listed twice, and every
+    ingredient the steps name is on the list."""
+    lines = text.strip("\n").split("\n")
+    head, _, rest = text.partition("\nIngredients:\n")
+    listed_part, _, steps_part = rest.partition("\n\nSteps:\n")
+    listed = [line for line in listed_part.split("\n") if line.strip()]
+    steps = [line for line in steps_part.split("\n\nTip:")[0].split("\n") if line.strip()]
+    listed_names = [ingredients_in(line)[:1] for line in listed]
+    named_in_steps = set(ingredients_in("\n".join(steps)))
+    return {
+        "title": bool(lines) and 0 < len(lines[0]) <= 80 and lines[0][0].isupper() and not lines[0].startswith(("Serves", "Ingredients")),
+        "servings_line": len(lines) > 1 and re.fullmatch(r"Serves \d+ · Prep \d+ min · Cook \d+ min", lines[1]) is not None,
+        "ingredient_list": len(listed) >= 2 and all(_QUANTITY_RE.match(line) for line in listed),
+        "numbered_steps": len(steps) >= 2 and all(line.startswith(f"{k}. ") and len(line) > 6 for k, line in enumerate(steps, 1)),
+        "no_ingredient_twice": all(listed_names) and len({n[0] for n in listed_names}) == len(listed_names),
+        "steps_use_listed": bool(steps) and named_in_steps <= {n[0] for n in listed_names if n},
+    }

@@ -57,7 +57,7 @@ ENDINGS = ["{name} smiled a big smile.", "After that, {name} and {friend} played
            "From that day on, {name} and {friend} were best friends.", "{name} ran home to tell {parent} all about it.",
            "{name} hugged the {obj} and laughed.", "It was the best day ever."]
 LATER = ["The next day, {name} went back to the {place} with {friend}.", "A week later, {friend} came to visit with a {obj}.",
-         "When {parent} heard the story, {pronoun} laughed and gave {name} a warm hug.",
+         "{parent} heard the story, laughed and gave {name} a warm hug.",
          "Soon the whole {place} knew what {name} had done.", "The next {time}, the {weather} sky made {name} think of that day."]
 LATER_END = ["They played together until it was time for dinner.", "{name} knew that {pronoun} could do hard things now.",
              "{Pronoun} told {friend} everything, and they laughed a lot.", "And every time {pronoun} saw the {obj}, {pronoun} smiled."]
@@ -137,3 +137,26 @@ def story(rng, words):
         later = [rng.choice(LATER).format(**p), rng.choice(LATER_END).format(**p)]
         return " ".join(s) + "\n\n" + " ".join(later)
     return " ".join(s)
+
+
+# -----------------------------------------------------------------------------
+# the rules every story above obeys, as a check of any text (a trained model's samples)
+
+GIRLS, BOYS = set(GIRL_NAMES), set(BOY_NAMES)
+STORY_RULES = ("named_character", "same_person", "ending")
+
+
+def check_story(text):
+    """{rule: passed} for one story: its first sentence names the hero, who is named again later; the
+    pronouns (she/her or he/him/his) are the hero's throughout and no more than one other child is named
+    (the friend); the last sentence is finished."""
+    first_sentence = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
+    names = [w for w in re.findall(r"\b[A-Z][a-zé]+\b", text) if w in GIRLS or w in BOYS]
+    unquoted = re.sub(r'"[^"\n]*"', "", first_sentence)  # '"Hi, Ana!" called Leo.': Leo is the hero
+    hero = next((w for w in re.findall(r"\b[A-Z][a-zé]+\b", unquoted) if w in GIRLS or w in BOYS), None)
+    pronouns = {p.lower() for p in re.findall(r"\b(?:[Ss]he|[Hh]er|[Hh]e|[Hh]im|[Hh]is)\b", text)}
+    hers = hero in GIRLS
+    return {"named_character": hero is not None and hero in first_sentence and names.count(hero) >= 2,
+            "same_person": hero is not None and len(set(names)) <= 2
+                           and pronouns <= ({"she", "her"} if hers else {"he", "him", "his"}),
+            "ending": len(re.findall(r"[.!?]", text)) >= 3 and re.search(r"[.!?][\"”]?$", text.strip()) is not None}

@@ -2,6 +2,8 @@
 Offline poems (templates.py): haiku-like tercets, rhymed quatrains and free verse under a title, on a
 theme the prompt's words pick ("ocean", "moon", "haiku").
 """
+import re
+
 from words import BOY_NAMES, GIRL_NAMES, gerund
 
 
@@ -132,3 +134,41 @@ def poem(rng, words):
     stanzas = ["\n".join(line[0].upper() + line[1:] for line in s) for s in poems]
     end = rng.choice(["", ".", ".", "..."])
     return title + "\n\n" + "\n\n".join(stanzas) + end
+
+
+# -----------------------------------------------------------------------------
+# the rules every poem above obeys, as a check of any text (a trained model's samples)
+
+RHYME_GROUP = {word.lower(): k for k, group in enumerate(RHYMES) for word in group}
+POEM_RULES = ("title", "form", "rhyme")
+
+
+def poem_form(stanzas):
+    """'haiku or tercet' (stanzas of 3 lines), 'quatrain' (of 4), 'free verse' (one stanza of 6-10 lines) or
+    None: the shapes poem() writes."""
+    sizes = {len(s) for s in stanzas}
+    if len(stanzas) >= 2 and sizes == {3} or len(stanzas) == 1 and sizes == {3}:
+        return "haiku or tercet"
+    if len(stanzas) >= 2 and sizes == {4}:
+        return "quatrain"
+    if len(stanzas) == 1 and 6 <= len(stanzas[0]) <= 10:
+        return "free verse"
+    return None
+
+
+def _rhymes(a, b):
+    return a != b and RHYME_GROUP.get(a, -1) == RHYME_GROUP.get(b, -2)
+
+
+def check_poem(text):
+    """{rule: passed} for one poem: a short title, then stanzas in one of the forms (every stanza 3 lines;
+    quatrains; one free-verse stanza), and quatrains rhyme ABAB or AABB (words of one RHYMES group)."""
+    title, _, body = text.strip("\n").partition("\n\n")
+    stanzas = [[line.strip() for line in s.split("\n") if line.strip()] for s in body.split("\n\n") if s.strip()]
+    form = poem_form(stanzas)
+    ends = lambda s: [re.sub(r"[^a-z]", "", line.split()[-1].lower()) for line in s]
+    rhymed = all(len(e) == 4 and (_rhymes(e[0], e[2]) and _rhymes(e[1], e[3]) or _rhymes(e[0], e[1]) and _rhymes(e[2], e[3]))
+                 for e in map(ends, stanzas))
+    return {"title": 0 < len(title) <= 50 and "\n" not in title and title[0].isupper() and len(title.split()) <= 7,
+            "form": form is not None,
+            "rhyme": form != "quatrain" or rhymed}

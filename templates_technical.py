@@ -3,6 +3,8 @@ Offline technical documents (templates.py): how-to guides and reference notes, e
 steps and their commands, its parameters drawn per document, and a troubleshooting note. Prompt words
 pick the tools ("git", "Python", "Docker").
 """
+import re
+
 from words import BOY_NAMES, GIRL_NAMES, gerund
 
 
@@ -161,3 +163,52 @@ def guide(rng, words):
     if label not in "\n".join(lines):
         lines += ["", rng.choice([f"Filed under: {label}.", f"Tags: {label}, {topic} how-to", f"Category: {label}"])]
     return "\n".join(lines)
+
+
+# -----------------------------------------------------------------------------
+# the rules every guide above obeys, as a check of any text (a trained model's samples)
+
+def _first_word(command):
+    return re.match(r"[A-Za-z_\"\-]*|", command.strip()).group(0) or command.strip()[:1]
+
+
+# the words a topic's commands start with ("git", "pip", "cargo"), and the phrases that put a topic in a title
+TOOL_WORDS = {}
+TITLE_PHRASES = {}
+for _topic, _task, _, _steps, _ in TECH_TASKS:
+    TOOL_WORDS.setdefault(_topic, set()).update(_first_word(cmd) for _, cmd in _steps)
+    # a step's text names the topic in a short note's title; up to its first parameter ("publish port {port}")
+    for _phrase in [_task, _gerund_phrase(_task)] + [text.split("{")[0].strip() for text, _ in _steps]:
+        TITLE_PHRASES.setdefault(_phrase.lower(), set()).add(_topic)
+for _topic in TOOL_WORDS:
+    TITLE_PHRASES.setdefault(_topic, set()).add(_topic)
+TITLE_PHRASES["node"] = {"javascript"}
+_TITLE_RE = re.compile(r"\b(" + "|".join(re.escape(p) for p in sorted(TITLE_PHRASES, key=len, reverse=True)) + r")\b")
+GUIDE_RULES = ("title", "steps_with_commands", "tool_matches_title")
+
+
+def guide_commands(text):
+    """The commands a guide gives: the indented line after each numbered step, the indented lines after
+    'Example:', and `quoted` commands in prose paragraphs (not in the closing troubleshooting note)."""
+    lines = text.split("\n")
+    commands = [lines[i + 1].strip() for i, line in enumerate(lines[:-1])
+                if (re.match(r"\d+\. .*:$", line) or line == "Example:") and lines[i + 1].startswith("   ")]
+    if not commands:
+        paragraphs = text.split("\n\n")
+        commands = [c for p in paragraphs[1:-1] for c in re.findall(r"`([^`\n]+)`", p)]
+    return commands
+
+
+def check_guide(text):
+    """{rule: passed} for one guide: a title line then a blank line; commands, and where steps are numbered,
+    numbered 1, 2, 3... each with its command; every command is of the tool the title names (the title's
+    task, or its Git/Python/Docker... label)."""
+    lines = text.strip("\n").split("\n")
+    numbered = [line for line in lines if re.match(r"\d+\. ", line)]
+    commands = guide_commands(text)
+    title_topics = set().union(*[TITLE_PHRASES[m.group(1)] for m in _TITLE_RE.finditer(lines[0].lower())]) if lines else set()
+    return {"title": len(lines) > 2 and 0 < len(lines[0]) <= 100 and lines[1] == "",
+            "steps_with_commands": bool(commands) and all(line.startswith(f"{k}. ") for k, line in enumerate(numbered, 1))
+                                   and len(numbered) in (0, len(commands)),
+            "tool_matches_title": bool(commands) and any(all(_first_word(c) in TOOL_WORDS[topic] for c in commands)
+                                                         for topic in title_topics)}
