@@ -15,7 +15,10 @@ import contextlib
 import json
 import os
 import platform
-import resource
+try:
+    import resource  # Unix only: the peak memory column
+except ImportError:  # Windows: the table says n/a there
+    resource = None
 import statistics
 import sys
 import time
@@ -33,8 +36,11 @@ from tokenizer import estimate_tokens, train_bpe
 
 def peak_memory_mb(device):
     if device == 'cuda':
-        return torch.cuda.max_memory_allocated() / 2**20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux: the process's peak
+        return round(torch.cuda.max_memory_allocated() / 2**20)
+    if resource is None:
+        return None
+    # the process's peak: KiB on Linux, bytes on macOS
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2**20 if sys.platform == 'darwin' else 1024))
 
 
 def bench_train(args, dtype_name, compile_model):
@@ -69,7 +75,7 @@ def bench_train(args, dtype_name, compile_model):
     mfu = raw.flops_per_token() * tps / peak if peak else 0.0
     return {'dtype': dtype_name, 'compile': compile_model, 'tokens_per_s': round(tps, 1),
             'mfu': round(mfu, 4) if 0 < mfu <= 1 else None,  # past 100%: the peak was timed on a busy machine
-            'params_M': round(raw.num_params() / 1e6, 2), 'peak_memory_mb': round(peak_memory_mb(args.device))}
+            'params_M': round(raw.num_params() / 1e6, 2), 'peak_memory_mb': peak_memory_mb(args.device)}
 
 
 def sync(device):
@@ -97,7 +103,7 @@ def bench_loss_match(args, dtype_name):
             ptdtype = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}[name]
             ctx = contextlib.nullcontext() if name == 'float32' else torch.autocast(args.device, dtype=ptdtype)
             scaler = torch.amp.GradScaler(args.device, enabled=name == 'float16')
-            get_batch = train.make_batch_fn(folder, args.block_size, args.batch_size, args.device,
+            get_batch = token_files.make_batch_fn(folder, args.block_size, args.batch_size, args.device,
                                             torch.Generator().manual_seed(0))
             curve = [train.training_step(m, opt, scaler, get_batch, cfg, ctx, train.get_lr(i, cfg))
                      for i in range(args.loss_check)]
@@ -206,8 +212,9 @@ def main(argv):
     print(f"machine: {result['machine']}\nshape: {result['shape']}")
     for r in result.get('train', []):
         mfu = f"{r['mfu'] * 100:.1f}%" if r['mfu'] is not None else 'n/a'
+        memory = f"{r['peak_memory_mb']:,} MB" if r['peak_memory_mb'] is not None else "n/a (no resource module here)"
         print(f"train  {r['dtype']:>8} compile={r['compile']!s:<5} {r['tokens_per_s']:>10,.0f} tok/s  MFU {mfu:>6}  "
-              f"{r['params_M']}M params  peak memory {r['peak_memory_mb']:,} MB")
+              f"{r['params_M']}M params  peak memory {memory}")
     if 'loss_check' in result:
         c = result['loss_check']
         print(f"loss after {c['steps']} steps: {c['loss']:.4f} vs float32 {c['float32_loss']:.4f} "

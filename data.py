@@ -32,7 +32,7 @@ from templates import generate_template_samples
 from refine import duplicate_finder, generation_stats, refine_samples
 from token_files import load_meta, write_dataset
 from tokenizer import CORPUS_SPECIALS, EOT, encode_segments, estimate_tokens, make_tokenizer
-from words import detect_domain
+from words import UNMATCHED_NOTE, detect_domain
 
 
 # -----------------------------------------------------------------------------
@@ -365,6 +365,9 @@ def prepare_data(cfg, out_dir, log=print):
         domain = "code" if all(p["kind"] == "code" for p in problems) else "math"
         matched = [f"problems_file: {len(problems)} problems"]
     log(f"data: domain {domain} (matched: {', '.join(matched) or 'nothing'})")
+    unmatched = not matched and cfg.get("generation_method", "template") == "template"
+    if unmatched:
+        log(f"WARNING: {UNMATCHED_NOTE}")
 
     method = cfg.get("generation_method", "template")
     method_used, teacher_stats, judge_stats, reasoning = method, None, None, None
@@ -422,6 +425,7 @@ def prepare_data(cfg, out_dir, log=print):
     _check_train_size(meta, cfg)
     timings["total_s"] = round(time.time() - t0, 3)
     info = {"prompt": prompt, "domain": domain, "matched_words": matched, "generation_method": method_used,
+            "domain_note": UNMATCHED_NOTE if unmatched else "",
             "teacher": teacher_stats, "judge": judge_stats, "reasoning": reasoning,
             "tokens": {"raw": raw_tokens, "refined": report["selected_tokens"],
                        "train": meta["train_tokens"], "val": meta["val_tokens"]},
@@ -452,6 +456,9 @@ def print_data_stats(info, log=print):
 
 def main(argv):
     """python data.py CONFIG [--key=value ...]: the data steps alone, into out_dir/data (or dataset_dir)."""
+    if {"-h", "--help"} & set(argv):
+        print(settings.help_text(__doc__))
+        return
     cfg = settings.load_config(argv)
     out_dir = cfg.get("dataset_dir") or os.path.join(cfg.get("out_dir") or "out", "data")
     print_data_stats(prepare_data(cfg, out_dir))

@@ -37,10 +37,12 @@ def progress_logger(log, what, total, every_s=10.0):
 class Progress:
     """One live line on a terminal, plain lines otherwise; every record also goes to metrics.jsonl."""
 
-    def __init__(self, metrics_path, max_iters, start_iter=0, enabled=True):
+    def __init__(self, metrics_path, max_iters, start_iter=0, enabled=True, eval_interval=0):
         self.enabled, self.max_iters, self.start_iter = enabled, max_iters, start_iter
+        self.eval_interval = eval_interval
         self.live = enabled and sys.stdout.isatty()
         self.t0 = time.time()
+        self.eval_s, self.last_eval_s = 0.0, 0.0  # time in evaluations: the ETA counts the steps' own pace
         # a resumed run adds to its metrics; a run from scratch (--overwrite=True included) starts them anew
         self.file = open(metrics_path, 'a+' if start_iter else 'w') if enabled else None
         if self.file and self.file.tell() > 0:  # a kill mid-line left half a row: the next starts on its own line
@@ -63,8 +65,7 @@ class Progress:
                      'tokens_per_s': round(tokens_per_s, 1), 'mfu': mfu and round(mfu, 4),
                      'time_s': round(time.time() - self.t0, 2)})
         elapsed = time.time() - self.t0
-        done = (it - self.start_iter) / max(1, self.max_iters - self.start_iter)
-        eta = elapsed / done * (1 - done) if done > 0 else 0
+        eta = self.eta(it, elapsed)
         width = 20
         bar = '#' * int(width * it / max(1, self.max_iters))
         text = (f"{format_duration(elapsed):>6} [{bar:<{width}}] {it}/{self.max_iters} ep {epoch:.2f} loss {loss:.4f} "
@@ -76,7 +77,19 @@ class Progress:
         else:
             print(text, flush=True)
 
-    def eval(self, it, tokens, losses):
+    def eta(self, it, elapsed):
+        """Seconds left: the remaining steps at the pace of the steps so far (evaluations not counted, the
+        first one's warm-up least of all), plus the remaining evaluations at the last one's length."""
+        steps_done, left = it - self.start_iter, self.max_iters - it
+        if steps_done <= 0:
+            return 0.0
+        evals_left = left // self.eval_interval + 1 if self.eval_interval else 0
+        return (elapsed - self.eval_s) / steps_done * left + evals_left * self.last_eval_s
+
+    def eval(self, it, tokens, losses, seconds=0.0):
+        """seconds: how long the evaluation (and the checkpoint after it) took, kept out of the steps' pace."""
+        self.eval_s += seconds
+        self.last_eval_s = seconds
         if not self.enabled:
             return
         self.record({'iter': it, 'tokens': tokens, 'train_loss': round(losses['train'], 5),

@@ -50,7 +50,8 @@ def score_sample(text, prompt, domain):
     forms_in_text = word_set | {f for w in word_set for f in word_forms(w)}
     content = [w for w in set(prompt_words(prompt)) if len(w) > 3 and w not in _STOPWORDS]
     prompt_share = sum(1 for w in content if set(word_forms(w)) & forms_in_text) / len(content) if content else 1.0
-    domain_hits = len(DOMAIN_WORDS.get(domain, _GENERAL_WORDS) & forms_in_text)
+    # a story rarely says "story": its domain words are the ones stories use
+    domain_hits = len((_GENERAL_WORDS if domain == "general" else DOMAIN_WORDS.get(domain, _GENERAL_WORDS)) & forms_in_text)
     relevance = 0.5 * prompt_share + 0.5 * min(1.0, domain_hits / 5)
     grams = list(zip(words, words[1:], words[2:]))
     repeated = 1 - len(set(grams)) / len(grams) if grams else 0.0

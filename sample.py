@@ -7,6 +7,7 @@ Sample from a trained model folder, streaming tokens to the terminal as they are
     python sample.py --out_dir=... --interactive
     python sample.py --out_dir=... --chat                  # a model trained on chat sources
     python sample.py --out_dir=... --fim_prefix=FILE:head.py --fim_suffix=FILE:tail.py  # code: fill the middle
+    python sample.py --out_dir=... --eval           # the quality report: 20 sampled documents, checked
     python sample.py --out_dir=... --eval=math      # accuracy on held-out math problems, per level
     python sample.py --out_dir=... --serve          # an Ollama- and OpenAI-compatible server (serve.py)
     python sample.py --out_dir=... --export_hf=hf/my_model   # a folder transformers loads (huggingface.py)
@@ -17,11 +18,15 @@ import json
 import math
 import os
 import sys
+import time
 
+import numpy as np
+import tiktoken
 import torch
 
 import model as gpt
-from common import UserError, run_command, write_atomic
+from common import UserError, quoted, run_command, write_atomic
+import quality
 from problems import MATH_LEVELS, generate_math_problems, problem_prompt
 from corpora import render_chat
 from huggingface import write_hf_folder
@@ -154,6 +159,44 @@ def post_training_samples(model, enc, device, seed):
     return results
 
 
+@torch.no_grad()
+def sample_documents(model, enc, device, n, seed, max_new_tokens=None, batch_size=20):
+    """n whole documents, each started from the end-of-document token as in training, with sampling's
+    defaults (temperature 0.8, top-k 40) and a fixed seed: [(text, ended)], ended False when the document
+    ran past max_new_tokens (default: twice the context) without its end token."""
+    eot = enc.eot_token
+    max_new_tokens = max_new_tokens or 2 * model.config.block_size
+    gen = torch.Generator(device=device).manual_seed(seed)
+    documents = []
+    for start in range(0, n, batch_size):
+        x = torch.full((min(batch_size, n - start), 1), eot, dtype=torch.long, device=device)
+        for row in model.generate(x, max_new_tokens, temperature=0.8, top_k=40, generator=gen,
+                                  stop_tokens=(eot,))[:, 1:].tolist():
+            ended = eot in row
+            documents.append((enc.decode(row[:row.index(eot)] if ended else row).strip(), ended))
+    return documents
+
+
+def quality_of_folder(out_dir, model, enc, device, n, log=print, data_info=None):
+    """The quality report of a training folder's model (quality.py), saved as quality.json: n documents
+    sampled with the run's seed, scored by the rules of the data it was trained on (data_info, or what
+    the folder's generation_info.json says)."""
+    with open(os.path.join(out_dir, 'config.json'), encoding='utf-8') as f:
+        seed = json.load(f)['config']['seed']
+    info = data_info or {}
+    if data_info is None and os.path.exists(os.path.join(out_dir, 'generation_info.json')):
+        with open(os.path.join(out_dir, 'generation_info.json'), encoding='utf-8') as f:
+            info = json.load(f)
+    domain = quality.applies(info)
+    report = quality.quality_report(sample_documents(model, enc, device, n, seed), domain)
+    report['seed'] = seed
+    log(quality.summary_line(report))
+    if 'not_checked' in report:
+        log(f"  ({report['not_checked']})")
+    write_atomic(os.path.join(out_dir, 'quality.json'), json.dumps(report, indent=1, ensure_ascii=False))
+    return report
+
+
 def held_out_math_problems(seed, n_per_level, levels, seen_prompts):
     """n_per_level generated problems per level whose text the model never trained on."""
     wanted, seen = {level: [] for level in levels}, set(seen_prompts)
@@ -217,6 +260,37 @@ def eval_math_folder(out_dir, model, enc, device, n_per_level, log=print):
     return result
 
 
+def after_training(model, enc, cfg, device, data_info, training, t_start, log=print):
+    """What train.py does with the best weights: the original product's test generations, the quality
+    report, a math model's held-out accuracy, and generation_info.json, so the output folder holds
+    everything about the run. Returns what generation_info.json holds."""
+    out = cfg['out_dir']
+    samples = post_training_samples(model, enc, device, cfg['seed'])
+    for s in samples:
+        log(f"--- sample from {s['prompt']!r}:\n{s['text']}")
+    info = dict(data_info, prompt=cfg['prompt'], size=cfg['size'], seed=cfg['seed'], parameters=model.num_params(),
+                training=training, total_seconds=round(time.time() - t_start, 1), test_generations=samples,
+                versions={'python': sys.version.split()[0], 'torch': torch.__version__,
+                          'numpy': np.__version__, 'tiktoken': tiktoken.__version__})
+    if cfg['quality_samples']:
+        log(f"checking: {cfg['quality_samples']} sampled documents against the rules of the training data")
+        info['quality'] = quality_of_folder(out, model, enc, device, cfg['quality_samples'], log, data_info)
+    if info.get('domain') == 'math' and not cfg['problems_file'] and cfg['eval_problems']:
+        log(f"measuring: greedy solutions to {cfg['eval_problems']} held-out problems per level")
+        info['math_eval'] = eval_math_folder(out, model, enc, device, cfg['eval_problems'], log)['levels']
+    write_atomic(os.path.join(out, 'generation_info.json'), json.dumps(info, indent=2))
+    log(f"\ndone in {info['total_seconds']:.0f}s. Everything is in {out}/ (ckpt.pt, model.safetensors, config.json, "
+        f"tokenizer.json, metrics.jsonl, loss.svg, quality.json, generation_info.json).\n"
+        f"Next: python sample.py --out_dir={quoted(out)}")
+    return info
+
+
+def underscored(arg):
+    """'--out-dir=my-model' -> '--out_dir=my-model': flags with hyphens work, as train.py's settings do."""
+    key, sep, value = arg.partition('=')
+    return '--' + key[2:].replace('-', '_') + sep + value if arg.startswith('--') else arg
+
+
 def main(argv):
     p = argparse.ArgumentParser(description="Sample from a model trained by train.py.")
     p.add_argument('--out_dir', required=True, help="the training folder")
@@ -235,9 +309,12 @@ def main(argv):
     p.add_argument('--system', default='', help="--chat: a system message, or FILE:path")
     p.add_argument('--fim_prefix', default=None, help="code before the gap (text or FILE:path); prints the middle")
     p.add_argument('--fim_suffix', default='', help="code after the gap (text or FILE:path)")
-    p.add_argument('--eval', choices=('math',), help="measure the model instead of sampling: math = exact-answer "
-                   "accuracy per level on held-out generated problems (saved as eval_math.json)")
-    p.add_argument('--eval_problems', type=int, default=100, help="held-out problems per level for --eval")
+    p.add_argument('--eval', nargs='?', const='quality', choices=('quality', 'math'),
+                   help="measure the model instead of sampling: quality (alone: --eval) = the quality report of "
+                   "--eval_samples sampled documents (quality.json); math = exact-answer accuracy per level on "
+                   "held-out generated problems (eval_math.json)")
+    p.add_argument('--eval_samples', type=int, default=20, help="documents the quality report samples")
+    p.add_argument('--eval_problems', type=int, default=100, help="held-out problems per level for --eval=math")
     p.add_argument('--serve', action='store_true', help="answer Ollama and OpenAI API requests over HTTP (serve.py); "
                    "--temperature, --top_k, --top_p, --max_new_tokens: defaults for requests that leave them out")
     p.add_argument('--host', default='127.0.0.1', help="--serve: the address to listen on (0.0.0.0: every network)")
@@ -245,7 +322,7 @@ def main(argv):
     p.add_argument('--export_hf', metavar='DIR', help="write the model as a Hugging Face folder that transformers "
                    "loads with its own classes (OpenAIGPTLMHeadModel or GPT2LMHeadModel), then stop")
     p.add_argument('--model_name', default='', help="--serve: the name clients ask for; '' = the folder's name")
-    args = p.parse_args(argv)
+    args = p.parse_args([underscored(a) for a in argv])
     if not (math.isfinite(args.temperature) and math.isfinite(args.top_p)):  # argparse's float takes 'nan'
         raise UserError("--temperature and --top_p must be finite numbers")
     if args.max_new_tokens < 1 or args.num_samples < 1 or args.temperature < 0 or args.top_k < 0 or not 0 < args.top_p <= 1:
@@ -270,6 +347,11 @@ def main(argv):
         if args.eval_problems < 1:
             raise UserError("--eval_problems must be at least 1")
         eval_math_folder(args.out_dir, model, enc, args.device, args.eval_problems)
+        return
+    if args.eval == 'quality':
+        if args.eval_samples < 1:
+            raise UserError("--eval_samples must be at least 1")
+        quality_of_folder(args.out_dir, model, enc, args.device, args.eval_samples)
         return
     generator = torch.Generator(device=args.device).manual_seed(args.seed)
     if args.interactive:

@@ -12,19 +12,21 @@ import os
 import model as gpt
 from common import UserError
 from tokenizer import TOKENIZER_KINDS
+from words import UNMATCHED_NOTE, detect_domain
 
 # -----------------------------------------------------------------------------
-# Defaults. Every knob is here; configs/ and --key=value override them.
+# Defaults. Every knob is here; configs/ and --key=value override them. *per size: the values below are the
+# 12M size's; SIZE_DEFAULTS under this list has each size's own, used where a config and flags leave them alone.
 # I/O
 out_dir = ''  # '' = models/<domain>_<size>_<YYYYmmdd_HHMMSS>
 dataset_dir = ''  # a prepared folder (train.bin, val.bin, meta.json, tokenizer.json; or nanoGPT's: GPT-2 ids, no meta.json): skips the data steps
 init_from = 'scratch'  # 'scratch' or 'resume' (continue exactly from out_dir/ckpt.pt)
 # what to build (data.py, templates.py)
 prompt = ''  # the one sentence describing the model
-size = '12M'  # model preset: '12M', '33M' or '117M' (model.PRESETS)
+size = '12M'  # model preset: '12M', '33M' or '117M' (model.PRESETS), or the original's small, medium, large
 generation_method = 'template'  # 'template' (offline), 'ollama' or 'openai' (teacher.py)
-initial_tokens = 0  # tokens to generate; 0 = the size's default (data.SIZE_TOKEN_TARGETS)
-final_tokens = 0  # tokens kept after refinement; 0 = the size's default
+initial_tokens = 1_600_000  # tokens to generate (per size*); 0 = the original product's budget (data.SIZE_TOKEN_TARGETS)
+final_tokens = 800_000  # tokens kept after refinement (per size*); 0 = the original product's budget
 tokenizer = 'bpe'  # 'bpe' (trained on the run's data) or 'gpt2' (tiktoken, 50,257 tokens)
 val_fraction = 0.0  # share of documents held out for validation; 0 = 0.1 for generated data, 0.15 for sources
 overwrite = False  # replace a trained model in out_dir, or train.jsonl / eval.jsonl another data step wrote
@@ -63,17 +65,18 @@ n_head = 0
 n_embd = 0
 block_size = 0
 vocab_size = 0  # BPE vocabulary to train; the model uses the tokenizer's real size
-dropout = 0.1
+dropout = 0.0  # per size*
 bias = True
 norm_first = False  # False = GPT-1 post-LayerNorm, True = GPT-2 pre-LayerNorm
 # optimisation: AdamW with the original product's settings
-batch_size = 16
-gradient_accumulation_steps = 1  # effective batch = batch_size * this * number of processes
-max_iters = 2000
+batch_size = 4  # per size*
+doc_aligned = True  # every training window starts at a document's start (as sampling does), not anywhere (per size*)
+gradient_accumulation_steps = 1  # per size*; effective batch = batch_size * this * number of processes
+max_iters = 1200  # per size*; with patience, a run on little data ends when val loss stops improving
 epochs = 0.0  # > 0 replaces max_iters: passes over the training tokens
-learning_rate = 3e-4
-min_lr = 3e-5  # cosine decays to this
-warmup_iters = 100
+learning_rate = 1e-3  # per size*
+min_lr = 1e-4  # cosine decays to this (per size*)
+warmup_iters = 100  # per size*
 lr_decay_iters = 0  # 0 = max_iters
 weight_decay = 0.01
 beta1 = 0.9
@@ -81,10 +84,11 @@ beta2 = 0.999
 eps = 1e-8
 grad_clip = 1.0  # 0 = off
 # evaluation and logging
-eval_interval = 250
-eval_iters = 20
-log_interval = 10
-patience = 0  # stop after this many evaluations without a better val loss; 0 = off
+eval_interval = 200  # per size*
+eval_iters = 8  # per size*
+log_interval = 20  # per size*
+patience = 3  # stop after this many evaluations without a better val loss; 0 = off (per size*)
+quality_samples = 20  # after training: documents sampled for the quality report (quality.py); 0 = skip
 # system
 seed = 1337
 device = 'auto'  # 'auto' = cuda, then mps, then cpu
@@ -93,6 +97,29 @@ compile = 'auto'  # 'auto' = on for CUDA; True / False to force
 cpu_peak_flops = 0.0  # MFU denominator on CPU; 0 = measure once
 # -----------------------------------------------------------------------------
 DEFAULTS = {k: v for k, v in globals().items() if not k.startswith('_') and isinstance(v, (int, float, bool, str))}
+
+# The measured best settings of each size. A run takes them for every setting its config and flags leave
+# alone, so `--prompt=...` alone trains as the presets do; a preset's comments say which of them it changes.
+# The token budgets are for template data: a teacher writes the original product's (data.SIZE_TOKEN_TARGETS),
+# since each of its samples costs a model call; users' own text (sources) is used whole. Early stopping
+# (patience) ends a run on little data when its val loss stops improving.
+# How they were chosen, and what they give: README, "Presets".
+SIZE_DEFAULTS = {  # setting: (12M, 33M, 117M); 117M's are GPT-1's own (the paper's rate, warm-up, dropout, batch)
+    'initial_tokens': (1_600_000, 1_600_000, 40_000_000),
+    'final_tokens': (800_000, 800_000, 20_000_000),
+    'batch_size': (4, 4, 16),
+    'gradient_accumulation_steps': (1, 1, 4),
+    'max_iters': (1200, 300, 10_000),
+    'learning_rate': (1e-3, 6e-4, 2.5e-4),
+    'min_lr': (1e-4, 6e-5, 0.0),
+    'warmup_iters': (100, 30, 2000),
+    'dropout': (0.0, 0.0, 0.1),
+    'eval_interval': (200, 100, 500),
+    'eval_iters': (8, 8, 20),
+    'log_interval': (20, 10, 20),
+    'patience': (3, 3, 4),
+    'doc_aligned': (True, True, True),
+}
 CHOICES = {'init_from': ('scratch', 'resume'), 'size': tuple(gpt.PRESETS), 'tokenizer': TOKENIZER_KINDS,
            'generation_method': ('template', 'ollama', 'openai'), 'fallback': ('template', 'none'),
            'teacher_device': ('cpu', 'gpu'), 'device': ('auto', 'cpu', 'cuda', 'mps'),
@@ -108,13 +135,36 @@ LIMITS = {**{k: (1, None) for k in ('batch_size', 'gradient_accumulation_steps',
                                     'weight_decay', 'eps', 'grad_clip', 'patience', 'gen_temperature', 'cpu_peak_flops',
                                     'connect_timeout_s', 'generate_timeout_s', 'judge_timeout_s')},
           'dropout': (0.0, 0.9), 'val_fraction': (0.0, 0.5), 'fim_rate': (0.0, 1.0), 'beta1': (0.0, 0.9999), 'beta2': (0.0, 0.9999),
-          'gen_top_p': (0.01, 1.0), 'max_level': (1, 5), 'eval_problems': (0, None)}
+          'gen_top_p': (0.01, 1.0), 'max_level': (1, 5), 'eval_problems': (0, None), 'quality_samples': (0, None)}
 
 
-def load_config(argv):
+def help_text(usage):
+    """A script's usage, then every setting with its default and comment, read from this file's defaults."""
+    with open(os.path.abspath(__file__), encoding='utf-8') as f:
+        source = f.read()
+    start = source.index('# Defaults.')
+    block = source[start:source.index('# ----', start)]
+    return (usage.strip() + "\n\nSettings (--key=value, --key value or --key-name value; a config file sets them "
+            "as plain assignments):\n\n" + block.rstrip())
+
+
+def load_config(argv, settings=None):
     """The settings as a dict: the defaults above, then config files and --key=value flags in argv order,
-    then the size preset's shape wherever a shape setting was left at 0."""
-    cfg = apply_overrides(DEFAULTS, CHOICES, LIMITS, argv)
+    then the dict settings (train.run's), each checked alike; then the size's SIZE_DEFAULTS for whatever
+    none of them chose, and the size preset's shape wherever a shape setting was left at 0."""
+    cfg, chosen = apply_overrides(DEFAULTS, CHOICES, LIMITS, argv)
+    if not isinstance(settings or {}, dict):
+        raise UserError(f"settings must be a dict like {{'prompt': '...'}}, got {type(settings).__name__}")
+    for key, value in (settings or {}).items():
+        key = ALIASES.get(str(key).replace('-', '_'), str(key).replace('-', '_'))
+        set_setting(cfg, DEFAULTS, CHOICES, LIMITS, key, value, 'settings')
+        chosen.add(key)
+    for key, values in SIZE_DEFAULTS.items():
+        if key not in chosen:
+            cfg[key] = values[tuple(gpt.PRESETS).index(cfg['size'])]
+    for key in ('initial_tokens', 'final_tokens'):
+        if key not in chosen and (cfg['generation_method'] != 'template' or cfg['sources']):
+            cfg[key] = 0  # a teacher's budget is data.SIZE_TOKEN_TARGETS; users' own text has none
     for key in ('n_layer', 'n_head', 'n_embd', 'block_size', 'vocab_size'):
         if cfg[key] == 0:
             cfg[key] = gpt.PRESETS[cfg['size']][key]
@@ -136,8 +186,11 @@ def set_setting(cfg, defaults, choices, limits, key, value, where):
         value = float(value)  # an int where a float is expected is fine
     if type(value) is not want and not (defaults[key] == 'auto' and isinstance(value, bool)):  # compile=True
         raise UserError(f"{where}: '{key}' must be {want.__name__}, got {type(value).__name__} {value!r}")
+    if key == 'size':
+        value = SIZE_NAMES.get(value, value)  # 'small' is '12M'
     if key in choices and value not in choices[key]:
-        raise UserError(f"{where}: '{key}' must be one of {', '.join(map(str, choices[key]))}, got {value!r}")
+        names = f" (or {', '.join(SIZE_NAMES)})" if key == 'size' else ''
+        raise UserError(f"{where}: '{key}' must be one of {', '.join(map(str, choices[key]))}{names}, got {value!r}")
     if want is float and not math.isfinite(value):  # NaN passes every comparison, infinity every upper bound
         raise UserError(f"{where}: '{key}' must be a finite number, got {value!r}")
     lo, hi = limits.get(key, (None, None))
@@ -147,10 +200,42 @@ def set_setting(cfg, defaults, choices, limits, key, value, where):
     cfg[key] = value
 
 
+# the names the original Text2GPT1 used: --model-size=small
+ALIASES = {'model_size': 'size'}
+SIZE_NAMES = {'small': '12M', 'medium': '33M', 'large': '117M'}
+
+
+def normalise_flags(argv, defaults):
+    """argv with every flag as --key=value: '--key value' joined, hyphens in a key read as underscores
+    (--max-iters), the original's names mapped to ours (--model-size), and a bare '--flag' of a True/False
+    setting read as True. Config file paths pass through."""
+    out, i = [], 0
+    while i < len(argv):
+        arg = argv[i]
+        i += 1
+        if not arg.startswith('--'):
+            out.append(arg)
+            continue
+        key, sep, text = arg[2:].partition('=')
+        key = key.replace('-', '_')
+        key = ALIASES.get(key, key)
+        if not sep:
+            is_bool = isinstance(defaults.get(key), bool)
+            following = argv[i] if i < len(argv) else '--'
+            if not following.startswith('--') and (not is_bool or following in ('True', 'False')):
+                text, sep = following, '='
+                i += 1
+            elif is_bool:
+                text, sep = 'True', '='
+        out.append(f'--{key}{sep}{text}')
+    return out
+
+
 def apply_overrides(defaults, choices, limits, argv):
-    """Return a copy of defaults with the config files and --key=value flags in argv applied in order."""
-    cfg = dict(defaults)
-    for arg in argv:
+    """Return a copy of defaults with the config files and --key=value flags in argv applied in order
+    ('--key value' and '--key-name' work too: normalise_flags), and the set of keys they chose."""
+    cfg, chosen = dict(defaults), set()
+    for arg in normalise_flags(argv, defaults):
         if not arg.startswith('--'):
             if not os.path.isfile(arg):
                 raise UserError(f"config file '{arg}' not found (configs/ lists the presets)")
@@ -165,6 +250,7 @@ def apply_overrides(defaults, choices, limits, argv):
             for key, value in namespace.items():
                 if not key.startswith('_') and not callable(value) and type(value).__name__ != 'module':
                     set_setting(cfg, defaults, choices, limits, key, value, arg)
+                    chosen.add(key)
         else:
             key, sep, text = arg[2:].partition('=')
             if not sep:
@@ -183,14 +269,21 @@ def apply_overrides(defaults, choices, limits, argv):
             elif defaults.get(key) == 'auto' and not isinstance(value, bool):
                 value = text
             set_setting(cfg, defaults, choices, limits, key, value, f'--{key}')
-    return cfg
+            chosen.add(key)
+    return cfg, chosen
 
 
 def ask_interactively(sizes):
     """The original product's interactive mode (train.py with no arguments on a terminal): ask for what a
     config file would say, and return it as flags."""
     print("Text2GPT1: describe the model you want in one sentence.")
-    answers = {'prompt': input("prompt> ").strip(),
-               'size': input(f"size [{'/'.join(sizes)}, default {sizes[0]}]> ").strip() or sizes[0],
-               'generation_method': input("data [template/ollama/openai, default template]> ").strip() or 'template'}
-    return [f'--{k}={v}' for k, v in answers.items()]
+    while True:
+        answers = {'prompt': input("prompt> ").strip(),
+                   'size': input(f"size [{'/'.join(sizes)}, default {sizes[0]}]> ").strip() or sizes[0],
+                   'generation_method': input("data [template/ollama/openai, default template]> ").strip() or 'template'}
+        if answers['generation_method'] != 'template' or not answers['prompt'] or detect_domain(answers['prompt'])[1]:
+            return [f'--{k}={v}' for k, v in answers.items()]
+        print(f"Note: {UNMATCHED_NOTE}")
+        if input("train on children's stories anyway? [y/N]> ").strip().lower() in ('y', 'yes'):
+            return [f'--{k}={v}' for k, v in answers.items()]
+        print("Then describe it again, naming recipes, poems, how-to guides or stories, or choose a teacher model.")

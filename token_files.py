@@ -181,6 +181,15 @@ def open_tokens(dataset_dir, split, meta=None):
     return np.memmap(path, dtype=meta["dtype"], mode="r")
 
 
+def document_starts(tokens, eot, last, chunk=1 << 24):
+    """Where a window may start so that it opens a document: 0 and every end-of-text position, up to
+    last (int64 array). Read in chunks, so a file bigger than memory costs no more than one chunk."""
+    found = [np.zeros(1, dtype=np.int64)]
+    for i in range(0, min(len(tokens), last), chunk):
+        found.append(np.flatnonzero(np.asarray(tokens[i:min(i + chunk, last)]) == eot).astype(np.int64) + i)
+    return np.unique(np.concatenate(found))
+
+
 def open_loss_mask(dataset_dir, split, meta):
     """The split's loss mask (1 = a token the model learns to write) as a memory map, or None when every
     token is learned."""
@@ -224,3 +233,32 @@ def fingerprint(dataset_dir):
                     f.seek(-(4 << 20), os.SEEK_END)
                     h.update(f.read())
     return h.hexdigest()[:16]
+
+
+def make_batch_fn(dataset_dir, block_size, batch_size, device, generator, doc_aligned=False):
+    """Random windows from the memory-mapped token files: memory stays flat however big the data.
+    doc_aligned: each window starts where a document does (at the end-of-text token before it), as sampling
+    does, so no window teaches a recipe's steps without the ingredient list they refer to.
+    Where the data has a loss mask, targets the model is not to learn (a problem's text) become -1."""
+    meta = load_meta(dataset_dir)
+    starts = {}
+
+    def get_batch(split, gen=None):
+        tokens = open_tokens(dataset_dir, split, meta)  # a fresh memmap per batch, as nanoGPT: no page build-up
+        if doc_aligned and split not in starts:
+            starts[split] = document_starts(tokens, meta['eot_token'], len(tokens) - block_size)
+        if doc_aligned and len(starts[split]):
+            pick = torch.randint(len(starts[split]), (batch_size,), generator=gen or generator)
+            ix = torch.from_numpy(starts[split][pick.numpy()])
+        else:
+            ix = torch.randint(len(tokens) - block_size, (batch_size,), generator=gen or generator)
+        x = torch.stack([torch.from_numpy(tokens[i:i + block_size].astype('int64')) for i in ix.tolist()])
+        y = torch.stack([torch.from_numpy(tokens[i + 1:i + 1 + block_size].astype('int64')) for i in ix.tolist()])
+        mask = open_loss_mask(dataset_dir, split, meta)
+        if mask is not None:
+            learned = torch.stack([torch.from_numpy(mask[i + 1:i + 1 + block_size].astype(bool)) for i in ix.tolist()])
+            y = y.masked_fill(~learned, -1)
+        if device.startswith('cuda'):  # 'cuda:N' under DDP
+            return x.pin_memory().to(device, non_blocking=True), y.pin_memory().to(device, non_blocking=True)
+        return x.to(device), y.to(device)
+    return get_batch

@@ -16,8 +16,6 @@ import sys
 import time
 from types import SimpleNamespace
 
-import numpy as np
-import tiktoken
 import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel as DDP
@@ -25,12 +23,13 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 import data
 import model as gpt
 import sample
+import settings
 import token_files
 import words
 from checkpoint import check_resume_data, load_resume_checkpoint, public, save_checkpoint
 from common import (UserError, available_memory_bytes, exit_code, exit_interrupted, folder_lock, quoted,
                     remove_stale_temp_files, run_command, signals_deferred, write_atomic)
-from progress import Progress, write_loss_svg
+from progress import Progress, format_duration, write_loss_svg
 from settings import ask_interactively, load_config
 from tokenizer import save_tokenizer
 
@@ -106,24 +105,22 @@ def training_step(model, optimizer, scaler, get_batch, cfg, ctx, lr):
     return total.item() / accum
 
 
-def make_batch_fn(dataset_dir, block_size, batch_size, device, generator):
-    """Random windows from the memory-mapped token files: memory stays flat however big the data.
-    Where the data has a loss mask, targets the model is not to learn (a problem's text) become -1."""
-    meta = token_files.load_meta(dataset_dir)
-
-    def get_batch(split, gen=None):
-        tokens = token_files.open_tokens(dataset_dir, split, meta)  # a fresh memmap per batch, as nanoGPT: no page build-up
-        ix = torch.randint(len(tokens) - block_size, (batch_size,), generator=gen or generator)
-        x = torch.stack([torch.from_numpy(tokens[i:i + block_size].astype('int64')) for i in ix.tolist()])
-        y = torch.stack([torch.from_numpy(tokens[i + 1:i + 1 + block_size].astype('int64')) for i in ix.tolist()])
-        mask = token_files.open_loss_mask(dataset_dir, split, meta)
-        if mask is not None:
-            learned = torch.stack([torch.from_numpy(mask[i + 1:i + 1 + block_size].astype(bool)) for i in ix.tolist()])
-            y = y.masked_fill(~learned, -1)
-        if device.startswith('cuda'):  # 'cuda:N' under DDP
-            return x.pin_memory().to(device, non_blocking=True), y.pin_memory().to(device, non_blocking=True)
-        return x.to(device), y.to(device)
-    return get_batch
+def expected_seconds(model, get_batch, cfg, ctx, iters_left):
+    """How long the training will take, before it starts: the fastest of three timed steps (after one
+    untimed, which pays the allocations) times the steps left, plus the evaluations (forward only: a
+    third of a step each)."""
+    timed = []
+    for _ in range(4):
+        x, y = get_batch('train', torch.Generator().manual_seed(0))  # its own batches: training's are untouched
+        t0 = time.time()
+        with ctx:
+            _, loss = model(x, y)
+        loss.backward()
+        timed.append(time.time() - t0)
+    model.zero_grad(set_to_none=True)
+    step_s = min(timed[1:]) * cfg['gradient_accumulation_steps']
+    evals = iters_left // cfg['eval_interval'] + 1
+    return step_s * iters_left + evals * 2 * cfg['eval_iters'] * step_s / cfg['gradient_accumulation_steps'] / 3
 
 
 @torch.no_grad()
@@ -176,7 +173,7 @@ def set_up(cfg):
                            dev=dev, dtype=dt, device=f'cuda:{local_rank}' if dev == 'cuda' else dev)
 
 
-def prepare_dataset(cfg, run):
+def prepare_dataset(cfg, job):
     """The data steps into out_dir (rank 0 runs them), or the prepared dataset_dir.
     Returns (dataset_dir, meta, tokenizer, what the data steps reported)."""
     out = cfg['out_dir']
@@ -185,19 +182,19 @@ def prepare_dataset(cfg, run):
     else:
         dataset_dir = out
         try:
-            data_info = data.prepare_data(cfg, out, log=run.log) if run.master else {}
+            data_info = data.prepare_data(cfg, out, log=job.log) if job.master else {}
         except KeyboardInterrupt:  # teacher samples are already on disk: say how to pick them up
-            run.log(f"\nstopped in the data step; what was made so far is in {out}/. To go on from there, run "
+            job.log(f"\nstopped in the data step; what was made so far is in {out}/. To go on from there, run "
                     f"the same command with --out_dir={quoted(out)}")
             raise
-    if run.ddp:
+    if job.ddp:
         dist.barrier()
     meta = token_files.load_meta(dataset_dir)
     enc = token_files.load_dataset_tokenizer(dataset_dir, meta)
     if meta.get('format') == 'nanoGPT':
-        run.log(f"{dataset_dir} has no meta.json: read as nanoGPT's format, uint16 GPT-2 token ids "
+        job.log(f"{dataset_dir} has no meta.json: read as nanoGPT's format, uint16 GPT-2 token ids "
                 f"({meta['train_tokens']:,} train, {meta['val_tokens']:,} val), tokenizer GPT-2")
-    if run.master and os.path.abspath(dataset_dir) != os.path.abspath(out):  # the output folder stands alone
+    if job.master and os.path.abspath(dataset_dir) != os.path.abspath(out):  # the output folder stands alone
         save_tokenizer(enc, os.path.join(out, 'tokenizer.json'))
     for split in ('train', 'val'):
         if len(token_files.open_tokens(dataset_dir, split, meta)) <= cfg['block_size']:
@@ -206,32 +203,32 @@ def prepare_dataset(cfg, run):
     return dataset_dir, meta, enc, data_info
 
 
-def check_memory_fits(cfg, run, vocab_size):
+def check_memory_fits(cfg, job, vocab_size):
     """Refuse, before anything is spent, a model and batch that cannot fit in this device's memory (today a
     huge batch_size runs until the kernel's out-of-memory killer ends it)."""
     shape = gpt.GPTConfig(**dict({k: cfg[k] for k in MODEL_KEYS}, vocab_size=vocab_size))
-    need = gpt.training_memory_bytes(shape, cfg['batch_size']) * (run.world if run.dev == 'cpu' else 1)
-    have = (torch.cuda.mem_get_info(run.device)[0] if run.dev == 'cuda'
-            else available_memory_bytes() if run.dev == 'cpu' else None)
+    need = gpt.training_memory_bytes(shape, cfg['batch_size']) * (job.world if job.dev == 'cpu' else 1)
+    have = (torch.cuda.mem_get_info(job.device)[0] if job.dev == 'cuda'
+            else available_memory_bytes() if job.dev == 'cpu' else None)
     if have is not None and need > have:
         raise UserError(f"training needs about {need / 1e9:,.1f} GB of memory (the {shape.n_layer}-layer model with "
-                        f"batch_size {cfg['batch_size']} x block_size {cfg['block_size']}), but {run.dev} has "
+                        f"batch_size {cfg['batch_size']} x block_size {cfg['block_size']}), but {job.dev} has "
                         f"{have / 1e9:,.1f} GB free; lower batch_size (raise gradient_accumulation_steps to keep the "
                         f"batch), block_size or the model size")
 
 
-def build_model(cfg, run, vocab_size, ckpt):
+def build_model(cfg, job, vocab_size, ckpt):
     """The GPT and its AdamW, new or restored from the checkpoint. Returns (model, optimizer, model_args)."""
     model_args = dict({k: cfg[k] for k in MODEL_KEYS}, vocab_size=vocab_size)
     if ckpt is not None:
         model_args = ckpt['model_args']
-    raw_model = gpt.GPT(gpt.GPTConfig(**model_args)).to(run.device)
+    raw_model = gpt.GPT(gpt.GPTConfig(**model_args)).to(job.device)
     n = raw_model.num_params()
-    run.log(f"model: {f'{n / 1e6:.1f}M' if n >= 1e6 else f'{n:,}'} parameters ({model_args['n_layer']} layers, "
+    job.log(f"model: {f'{n / 1e6:.1f}M' if n >= 1e6 else f'{n:,}'} parameters ({model_args['n_layer']} layers, "
             f"{model_args['n_embd']} wide, {model_args['n_head']} heads, context {cfg['block_size']}, "
             f"vocab {model_args['vocab_size']})")
     optimizer = raw_model.configure_optimizer(cfg['weight_decay'], cfg['learning_rate'], (cfg['beta1'], cfg['beta2']),
-                                              cfg['eps'], run.dev)
+                                              cfg['eps'], job.dev)
     if ckpt is not None:
         raw_model.load_state_dict(ckpt['model'])
         optimizer.load_state_dict(ckpt['optimizer'])
@@ -239,18 +236,31 @@ def build_model(cfg, run, vocab_size, ckpt):
 
 
 def main(argv):
+    if {'-h', '--help'} & set(argv):
+        print(settings.help_text(__doc__))
+        return
     if not argv and sys.stdin.isatty():
         argv = ask_interactively(tuple(gpt.PRESETS))
-    cfg = load_config(argv)
-    run = set_up(cfg)
+    run({}, argv)
+
+
+def run(settings, argv=()):
+    """The whole pipeline, for a script or a notebook: settings is a dict of what a config file would set
+    ({'prompt': 'A GPT that writes haiku', 'size': 'small'}), checked as flags are; argv, config files and
+    flags read first. Returns {'out_dir', 'best_val_loss', 'tokens', 'quality', 'info'} (info: all of
+    generation_info.json); bad input raises common.UserError, the one line the command line prints."""
+    cfg = load_config(list(argv), settings)
+    job = set_up(cfg)
     # one run per folder: rank 0 holds it for all ranks; then what a killed write left behind can go
-    with folder_lock(cfg['out_dir'], run.log) if run.master else contextlib.nullcontext():
-        if run.master:
+    with folder_lock(cfg['out_dir'], job.log) if job.master else contextlib.nullcontext():
+        if job.master:
             check_folder_is_free(cfg)
             freed = remove_stale_temp_files(cfg['out_dir'])
             if freed:
-                run.log(f"removed {freed / 1e6:.1f} MB of temp files that an interrupted run left in {cfg['out_dir']}")
-        train_run(cfg, run)
+                job.log(f"removed {freed / 1e6:.1f} MB of temp files that an interrupted run left in {cfg['out_dir']}")
+        info = train_run(cfg, job)
+    return {'out_dir': cfg['out_dir'], 'best_val_loss': info.get('training', {}).get('best_val_loss'),
+            'tokens': info.get('tokens'), 'quality': info.get('quality'), 'info': info}
 
 
 def check_folder_is_free(cfg):
@@ -262,20 +272,20 @@ def check_folder_is_free(cfg):
                         f"train into another --out_dir, or pass --overwrite=True to replace it")
 
 
-def train_run(cfg, run):
+def train_run(cfg, job):
     """The data steps, the model and the training loop, in the folder this process holds."""
-    log, master, out, T = run.log, run.master, cfg['out_dir'], cfg['block_size']
+    log, master, out, T = job.log, job.master, cfg['out_dir'], cfg['block_size']
     t_start = time.time()
     data_settings = data.data_settings(cfg)
-    ckpt = load_resume_checkpoint(cfg, run.device, data_settings) if cfg['init_from'] == 'resume' else None
-    check_memory_fits(cfg, run, cfg['vocab_size'])
-    dataset_dir, meta, enc, data_info = prepare_dataset(cfg, run)
-    check_memory_fits(cfg, run, meta['vocab_size'])
+    ckpt = load_resume_checkpoint(cfg, job.device, data_settings) if cfg['init_from'] == 'resume' else None
+    check_memory_fits(cfg, job, cfg['vocab_size'])
+    dataset_dir, meta, enc, data_info = prepare_dataset(cfg, job)
+    check_memory_fits(cfg, job, meta['vocab_size'])
     if ckpt is not None:
         check_resume_data(ckpt, cfg, dataset_dir, meta)
-    raw_model, optimizer, model_args = build_model(cfg, run, meta['vocab_size'], ckpt)
+    raw_model, optimizer, model_args = build_model(cfg, job, meta['vocab_size'], ckpt)
     fingerprint = token_files.fingerprint(dataset_dir)
-    batch_gen = torch.Generator().manual_seed(cfg['seed'] + run.rank)
+    batch_gen = torch.Generator().manual_seed(cfg['seed'] + job.rank)
     iter_num, best_val, best_iter, stale_evals = 0, float('inf'), 0, 0
     ckpt_path = os.path.join(out, 'ckpt.pt')
     if ckpt is not None:
@@ -283,25 +293,25 @@ def train_run(cfg, run):
         batch_gen.set_state(ckpt['rng']['batch'])
         torch.set_rng_state(ckpt['rng']['torch'])
         log(f"resuming from {ckpt_path} at iteration {iter_num}")
-    ptdtype = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}[run.dtype]
-    ctx = contextlib.nullcontext() if run.dtype == 'float32' else torch.autocast(device_type=run.dev, dtype=ptdtype)
-    scaler = torch.amp.GradScaler(run.dev, enabled=(run.dtype == 'float16'))
+    ptdtype = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}[job.dtype]
+    ctx = contextlib.nullcontext() if job.dtype == 'float32' else torch.autocast(device_type=job.dev, dtype=ptdtype)
+    scaler = torch.amp.GradScaler(job.dev, enabled=(job.dtype == 'float16'))
     model = raw_model
-    if cfg['compile'] is True or (cfg['compile'] == 'auto' and run.dev == 'cuda'):
-        model = try_compile(raw_model, cfg['batch_size'], T, run.device, ctx, log)
-    if run.ddp:
-        model = DDP(model, device_ids=[run.local_rank] if run.dev == 'cuda' else None)
-    get_batch = make_batch_fn(dataset_dir, T, cfg['batch_size'], run.device, batch_gen)
-    tokens_per_iter = cfg['batch_size'] * T * cfg['gradient_accumulation_steps'] * run.world
+    if cfg['compile'] is True or (cfg['compile'] == 'auto' and job.dev == 'cuda'):
+        model = try_compile(raw_model, cfg['batch_size'], T, job.device, ctx, log)
+    if job.ddp:
+        model = DDP(model, device_ids=[job.local_rank] if job.dev == 'cuda' else None)
+    get_batch = token_files.make_batch_fn(dataset_dir, T, cfg['batch_size'], job.device, batch_gen, cfg['doc_aligned'])
+    tokens_per_iter = cfg['batch_size'] * T * cfg['gradient_accumulation_steps'] * job.world
     if cfg['epochs'] > 0:
         cfg['max_iters'] = max(1, math.ceil(cfg['epochs'] * meta['train_tokens'] / tokens_per_iter))
     max_iters = cfg['max_iters']
-    peak = gpt.device_peak_flops(run.dev, ptdtype, cfg['cpu_peak_flops']) * run.world
+    peak = gpt.device_peak_flops(job.dev, ptdtype, cfg['cpu_peak_flops']) * job.world
     flops_per_token = raw_model.flops_per_token()
     if master:
         write_atomic(os.path.join(out, 'config.json'), json.dumps({'model_args': model_args, 'config': public(cfg)},
                                                                   indent=2))
-    log(f"training on {run.dev} ({run.dtype}), {run.world} process(es), {tokens_per_iter:,} tokens per iteration, "
+    log(f"training on {job.dev} ({job.dtype}), {job.world} process(es), {tokens_per_iter:,} tokens per iteration, "
         f"{max_iters} iterations = {max_iters * tokens_per_iter / meta['train_tokens']:.2f} epochs")
 
     def checkpoint():
@@ -311,13 +321,17 @@ def train_run(cfg, run):
             'config': public(cfg), 'data_settings': public(data_settings), 'data_fingerprint': fingerprint,
             'rng': {'batch': batch_gen.get_state(), 'torch': torch.get_rng_state()}})
 
+    if master and iter_num < max_iters:
+        log(f"expected: about {format_duration(expected_seconds(raw_model, get_batch, cfg, ctx, max_iters - iter_num))} "
+            f"for {max_iters - iter_num} iterations and their evaluations (timed on a few steps here)")
     # ---- the training loop
-    progress = Progress(os.path.join(out, 'metrics.jsonl'), max_iters, iter_num, enabled=master)
+    progress = Progress(os.path.join(out, 'metrics.jsonl'), max_iters, iter_num, master, cfg['eval_interval'])
     losses, stop_reason, last_loss = [], 'finished', float('nan')
     t_train = time.time()
     try:
         while True:
             if iter_num % cfg['eval_interval'] == 0 or iter_num == max_iters:
+                t_eval = time.time()
                 # every rank evaluates the same batches, so all agree on early stopping
                 split_losses = estimate_loss(raw_model, get_batch, cfg['eval_iters'], ctx, cfg['seed'] + 1000)
                 if split_losses['val'] < best_val:
@@ -328,7 +342,7 @@ def train_run(cfg, run):
                 else:
                     stale_evals += 1
                 if master:
-                    progress.eval(iter_num, iter_num * tokens_per_iter, split_losses)
+                    progress.eval(iter_num, iter_num * tokens_per_iter, split_losses, time.time() - t_eval)
                     write_loss_svg(os.path.join(out, 'metrics.jsonl'), os.path.join(out, 'loss.svg'))
                     checkpoint()
                 if cfg['patience'] and stale_evals >= cfg['patience']:
@@ -359,33 +373,15 @@ def train_run(cfg, run):
         exit_interrupted(e)
     progress.close()
     log(stop_reason)
-    if run.ddp:
+    if job.ddp:
         dist.destroy_process_group()
     if master:
         training = {'iterations': iter_num, 'tokens_seen': iter_num * tokens_per_iter,
                     'seconds': round(time.time() - t_train, 1), 'final_train_loss': last_loss, 'best_val_loss': best_val,
-                    'best_iter': best_iter, 'stop_reason': stop_reason, 'device': run.dev, 'dtype': run.dtype}
-        finish(raw_model, enc, cfg, run, data_info, training, t_start)
-
-
-def finish(raw_model, enc, cfg, run, data_info, training, t_start):
-    """After training: the best weights, the original product's test generations, and
-    generation_info.json, so the output folder holds everything about the run."""
-    out = cfg['out_dir']
-    raw_model.load_state_dict(gpt.load_safetensors(os.path.join(out, 'model.safetensors')), strict=False)
-    samples = sample.post_training_samples(raw_model, enc, run.device, cfg['seed'])
-    for s in samples:
-        run.log(f"--- sample from {s['prompt']!r}:\n{s['text']}")
-    info = dict(data_info, prompt=cfg['prompt'], size=cfg['size'], seed=cfg['seed'], parameters=raw_model.num_params(),
-                training=training, total_seconds=round(time.time() - t_start, 1), test_generations=samples,
-                versions={'python': sys.version.split()[0], 'torch': torch.__version__,
-                          'numpy': np.__version__, 'tiktoken': tiktoken.__version__})
-    if info.get('domain') == 'math' and not cfg['problems_file'] and cfg['eval_problems']:
-        run.log(f"measuring: greedy solutions to {cfg['eval_problems']} held-out problems per level")
-        info['math_eval'] = sample.eval_math_folder(out, raw_model, enc, run.device, cfg['eval_problems'], run.log)['levels']
-    write_atomic(os.path.join(out, 'generation_info.json'), json.dumps(info, indent=2))
-    run.log(f"\ndone in {info['total_seconds']:.0f}s. Everything is in {out}/ (ckpt.pt, model.safetensors, config.json, "
-            f"tokenizer.json, metrics.jsonl, loss.svg, generation_info.json).\nNext: python sample.py --out_dir={quoted(out)}")
+                    'best_iter': best_iter, 'stop_reason': stop_reason, 'device': job.dev, 'dtype': job.dtype}
+        raw_model.load_state_dict(gpt.load_safetensors(os.path.join(out, 'model.safetensors')), strict=False)
+        return sample.after_training(raw_model, enc, cfg, job.device, data_info, training, t_start, log)
+    return {}
 
 
 if __name__ == '__main__':

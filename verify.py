@@ -7,7 +7,10 @@ import json
 import math
 import os
 import re
-import resource
+try:
+    import resource  # Unix only: the sandbox's CPU, memory and file-size limits
+except ImportError:  # Windows: math checks work; running code is refused (run_in_sandbox)
+    resource = None
 import secrets
 import signal
 import subprocess
@@ -323,6 +326,9 @@ def write_input(stream, data):
 def run_in_sandbox(code, stdin, timeout_s, memory_mb, cpu_s, fn_name="", case_timeout_s=0.0,
                    stdout_limit_bytes=OUTPUT_LIMIT_BYTES):
     """run_sandboxed, plus the call-based mode check_code uses (fn_name: call it on each case from stdin)."""
+    if resource is None or os.name != "posix":
+        raise UserError("checking code needs Linux or macOS: the sandbox limits a solution's CPU time and memory "
+                        "with Unix resource limits, which this system lacks (on Windows, run it in WSL)")
     cpu_s = int(cpu_s or math.ceil(timeout_s) + 1)
     limits = child_limits(memory_mb, cpu_s)
 

@@ -81,6 +81,9 @@ DOMAIN_KEYWORDS = {
     # not a template domain: its documents are problems with checked solutions (problems.py)
     "math": """math maths mathematics mathematical arithmetic algebra algebraic equation calculus geometry
         fraction percentage percent numeracy gsm8k addition subtraction multiplication division""",
+    # the templates' children's stories; a prompt matching nothing gets them too, with a warning (UNMATCHED_NOTE)
+    "general": """story stories storyteller storytelling tale fairy fairytale bedtime fable children child kid
+        kids toddler tinystories picture-book""",
 }
 # Keywords in scripts without spaces (Japanese) match as substrings of the prompt.
 DOMAIN_KEYWORDS_SUBSTRING = {
@@ -90,6 +93,13 @@ DOMAIN_KEYWORDS_SUBSTRING = {
     "math": ["数学", "算数", "計算"],
 }
 DOMAIN_WORDS = {d: set(w.split()) for d, w in DOMAIN_KEYWORDS.items()}
+
+
+# What a run whose prompt names no domain trains on, said before it starts (data.py, train.py's questions)
+UNMATCHED_NOTE = ("no template domain matches this prompt, so the offline templates will write children's "
+                  "stories (a named child, a small problem, a happy ending), not text about your topic. For this "
+                  "topic use a teacher model (generation_method='ollama' or 'openai') or your own text "
+                  "(sources='files:PATH'); for recipes, poems, how-to guides or stories, say so in the prompt.")
 
 
 def detect_domain(prompt):

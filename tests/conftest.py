@@ -36,7 +36,8 @@ PROMPTS = {"cooking": "A fun GPT that generates cooking recipes", "poetry": "Sho
            "technical": "How-to guides for Linux and Python", "general": "Bedtime stories for kids"}
 
 TINY_MODEL_FLAGS = ['--n_layer=2', '--n_head=2', '--n_embd=32', '--block_size=32', '--batch_size=4',
-                    '--dropout=0.0', '--eval_iters=2', '--log_interval=5', '--warmup_iters=2', '--learning_rate=3e-3']
+                    '--dropout=0.0', '--eval_iters=2', '--log_interval=5', '--warmup_iters=2', '--learning_rate=3e-3',
+                    '--patience=0']  # no early stop unless a test asks: a tiny model's val loss stalls soon
 
 
 def run_train(dataset, out, *flags):

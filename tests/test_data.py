@@ -47,7 +47,8 @@ def test_detect_domain_over_varied_prompts(prompt, domain):
 def test_detect_domain_returns_the_matched_words():
     domain, matched = words.detect_domain("A fun GPT that generates cooking recipes")
     assert domain == "cooking" and matched == ["cooking", "recipes"]
-    assert words.detect_domain("Tell me a story") == ("general", [])
+    assert words.detect_domain("Tell me a story") == ("general", ["story"])
+    assert words.detect_domain("A chatbot for legal contract review") == ("general", [])  # nothing matched
 
 
 # -----------------------------------------------------------------------------
@@ -270,3 +271,13 @@ def test_a_long_prompt_names_each_matched_keyword_once(tmp_path):
     said = next(line for line in lines if "matched:" in line)
     assert said == "data: domain cooking (matched: cooking, recipes)"
     assert info["matched_words"] == ["cooking", "recipes"]
+
+
+def test_a_prompt_no_domain_matches_says_what_the_templates_will_write(tmp_path):
+    lines = []
+    info = data.prepare_data(_cfg(prompt="A chatbot for legal contract review"), str(tmp_path), log=lines.append)
+    warning = next(line for line in lines if line.startswith("WARNING"))
+    assert "children's stories" in warning and "generation_method='ollama'" in warning and "sources=" in warning
+    assert info["domain"] == "general" and info["domain_note"] == warning[len("WARNING: "):]
+    matched = data.prepare_data(_cfg(prompt="Bedtime stories for kids"), str(tmp_path / "b"), log=lines.append)
+    assert matched["domain_note"] == ""

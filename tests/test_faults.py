@@ -316,14 +316,20 @@ def test_every_output_file_gets_the_same_permissions(trained_run):
 def test_kill_9_at_random_moments_never_loses_the_checkpoint(tiny_dataset, tmp_path):
     out = tmp_path / 'run'
     rng = random.Random(15)
-    last_iter = 0
+    last_iter, startup_s = 0, None
     for round_no in range(20):
         resume = ['--init_from=resume'] if (out / 'ckpt.pt').exists() else ['--overwrite=True']
+        started = time.time()
         proc = subprocess.Popen([sys.executable, 'train.py', f'--dataset_dir={tiny_dataset}', f'--out_dir={out}',
                                  '--max_iters=1000000', '--eval_interval=3', '--log_interval=1'] + TINY_MODEL_FLAGS + resume,
                                 cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
-            time.sleep(rng.uniform(1.0, 3.5))  # start-up takes about 1.5 s: some kills land before training
+            if startup_s is None:  # start-up (imports, the first checkpoint) takes 1.5-5 s, by machine: measure it
+                while not (out / 'ckpt.pt').exists() and time.time() - started < 60 and proc.poll() is None:
+                    time.sleep(0.05)
+                startup_s = time.time() - started
+            # some kills land before training starts, most during it
+            time.sleep(max(0.0, started + rng.uniform(0.6, 2.0) * startup_s - time.time()))
             proc.kill()
             proc.wait(timeout=30)
         finally:

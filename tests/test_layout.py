@@ -1,6 +1,10 @@
 """The project's house rules, read from the source with ast: imports flow one way, with no loop."""
 import ast
 import os
+import subprocess
+import sys
+
+import pytest
 
 from conftest import ROOT
 
@@ -84,3 +88,18 @@ def test_the_export_and_the_server_sit_below_sample_py():
 
 def test_sample_py_reads_a_model_without_the_data_pipeline():
     assert not project_imports('sample') & {'data', 'train', 'templates', 'teacher', 'refine'}
+
+
+def test_the_quality_report_reads_only_the_checkers_beside_the_generators():
+    assert project_imports('quality') == {'templates_cooking', 'templates_general', 'templates_poetry',
+                                          'templates_technical'}
+
+
+@pytest.mark.parametrize('script', ['train.py', 'data.py', 'sample.py', 'bench.py'])
+def test_every_script_shows_its_help_without_unix_only_modules(script):
+    # Windows has no resource or fcntl module: importing a script and asking for --help must not need them
+    code = ("import runpy, sys; sys.modules['resource'] = None; sys.modules['fcntl'] = None; "
+            f"sys.argv = [{script!r}, '--help']; runpy.run_path({script!r}, run_name='__main__')")
+    r = subprocess.run([sys.executable, '-c', code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert 'usage' in r.stdout.lower() or 'Settings (--key=value' in r.stdout

@@ -107,3 +107,18 @@ def test_a_long_step_reports_its_progress_and_a_short_one_stays_quiet(monkeypatc
     clock[0] += 15
     tell(400_000)
     assert lines == ['data: generating tokens: 400,000/1,000,000 (40%), ETA 30s']
+
+
+def test_the_eta_counts_the_steps_pace_not_the_first_evaluation(tmp_path, monkeypatch, capsys):
+    clock = [0.0]
+    monkeypatch.setattr('progress.time.time', lambda: clock[0])
+    progress = Progress(str(tmp_path / 'metrics.jsonl'), max_iters=100, eval_interval=50)
+    clock[0] += 60  # a slow first evaluation: 60 s of warm-up
+    progress.eval(0, 0, {'train': 5.0, 'val': 5.0}, seconds=60)
+    clock[0] += 10  # then 10 steps at 1 s each
+    progress.step(10, 1000, 0.1, 4.0, 1e-3, 100.0, 0.0)
+    progress.close()
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    # 90 steps at 1 s, and 2 evaluations more (at 50 and 100) at the last one's 60 s: 3m30s, not 10m30s
+    assert line.endswith('eta 3m30s'), line
+    assert progress.eta(10, 70) == 90 + 2 * 60

@@ -97,7 +97,7 @@ def test_loss_mask_covers_solutions_and_not_problems(tmp_path):
 def test_training_batches_put_minus_one_on_problem_targets(tmp_path):
     data.prepare_data(math_config(), str(tmp_path), log=lambda *a: None)
     meta = token_files.load_meta(str(tmp_path))
-    get_batch = train.make_batch_fn(str(tmp_path), 32, 64, "cpu", torch.Generator().manual_seed(0))
+    get_batch = token_files.make_batch_fn(str(tmp_path), 32, 64, "cpu", torch.Generator().manual_seed(0))
     x, y = get_batch("train")
     ignored = y == -1
     assert 0.05 < ignored.float().mean() < 0.9  # both kinds of target are there

@@ -89,3 +89,9 @@ def test_loaded_model_matches_the_trained_weights(trained_run):
     model, enc = sample.load_model(trained_run, 'cpu', weights='latest')
     ckpt = torch.load(os.path.join(trained_run, 'ckpt.pt'), weights_only=True)
     assert all(torch.equal(model.state_dict()[k], v) for k, v in ckpt['model'].items())
+
+
+def test_flags_take_hyphens_and_separate_values(trained_run):
+    r = run_sample('--out-dir', trained_run, '--num-samples', '1', '--max-new-tokens=5', '--start', 'Recipe')
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith('Recipe') and r.stdout.count('-' * 40) == 1

@@ -431,7 +431,8 @@ def test_teacher_py_trains_a_second_model_from_the_served_models_text(chat, tmp_
     train.main(['--prompt=A fun GPT that generates cooking recipes', f'--out_dir={out}', '--generation_method=ollama',
                 f'--teacher_url={chat.url}', '--gen_model=chef', '--judge_model=', '--fallback=none',
                 '--initial_tokens=300', '--final_tokens=300', '--num_predict=40', '--vocab_size=300',
-                '--teacher_device=gpu', '--concurrency=2', '--max_iters=4', '--eval_interval=2'] + TINY_MODEL_FLAGS)
+                '--teacher_device=gpu', '--concurrency=2', '--max_iters=4', '--eval_interval=2'] + TINY_MODEL_FLAGS
+               + ['--block_size=16'])  # 300 tokens of rough text: a val split of one short document must hold a window
     assert (out / 'model.safetensors').exists()
     info = json.loads((out / 'data_info.json').read_text())
     assert info['generation_method'] == 'ollama' and info['teacher']['requests'] > 0

@@ -88,3 +88,43 @@ def test_a_config_saved_with_a_byte_order_mark_is_read(tmp_path):
     cfg_file.write_bytes('\ufeffbatch_size = 3\nprompt = "poèmes"\n'.encode('utf-8'))
     cfg = settings.load_config([str(cfg_file)])
     assert cfg['batch_size'] == 3 and cfg['prompt'] == 'poèmes'
+
+
+def test_interactive_mode_asks_before_training_stories_on_a_prompt_no_domain_matches(monkeypatch, capsys):
+    answers = iter(['A chatbot for legal contract review', '', '', 'n',
+                    'A chatbot for legal contract review', '', '', 'y'])
+    monkeypatch.setattr('builtins.input', lambda question: next(answers))
+    cfg = settings.load_config(settings.ask_interactively(tuple(gpt.PRESETS)))
+    out = capsys.readouterr().out
+    assert out.count("will write children's stories") == 2 and "teacher model" in out
+    assert cfg['prompt'] == 'A chatbot for legal contract review'
+
+
+def test_flags_work_as_key_value_pairs_with_hyphens_and_the_original_names():
+    cfg = settings.load_config(['--max-iters', '50', '--prompt', 'Poems about rain', '--model-size', 'medium',
+                                '--learning_rate=0.002', '--overwrite', '--norm-first', 'False', '--eval_iters=3'])
+    assert (cfg['max_iters'], cfg['prompt'], cfg['size'], cfg['learning_rate']) == (50, 'Poems about rain', '33M', 0.002)
+    assert cfg['overwrite'] is True and cfg['norm_first'] is False and cfg['eval_iters'] == 3
+    assert cfg['n_layer'] == gpt.PRESETS['33M']['n_layer']  # the shape follows the named size
+
+
+@pytest.mark.parametrize('name,size', [('small', '12M'), ('medium', '33M'), ('large', '117M'), ('117M', '117M')])
+def test_size_accepts_the_original_names(name, size, tmp_path):
+    assert settings.load_config([f'--size={name}'])['size'] == size
+    (tmp_path / 'c.py').write_text(f"size = '{name}'\n")
+    assert settings.load_config([str(tmp_path / 'c.py')])['size'] == size
+
+
+def test_a_flag_without_its_value_or_a_wrong_size_is_one_line():
+    with pytest.raises(UserError, match=r"flag '--max_iters' needs a value"):
+        settings.load_config(['--max-iters'])
+    with pytest.raises(UserError, match=r"'size' must be one of 12M, 33M, 117M \(or small, medium, large\), got 'huge'"):
+        settings.load_config(['--size', 'huge'])
+    with pytest.raises(UserError, match=r"unknown setting 'max_iter' \(did you mean 'max_iters'\?\)"):
+        settings.load_config(['--max-iter', '5'])
+
+
+def test_the_defaults_block_shows_the_12M_column_of_the_size_table():
+    # a reader of settings.py sees the values a 12M run uses
+    assert {k: settings.DEFAULTS[k] for k in settings.SIZE_DEFAULTS} == {k: v[0] for k, v in settings.SIZE_DEFAULTS.items()}
+    assert all(len(v) == len(gpt.PRESETS) for v in settings.SIZE_DEFAULTS.values())

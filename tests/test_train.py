@@ -1,4 +1,5 @@
 """train.py: settings and their errors, the schedule, checkpoints and exact resume, outputs, DDP."""
+import ast
 import json
 import os
 import shutil
@@ -188,3 +189,34 @@ def test_the_next_command_quotes_an_out_dir_with_spaces(tiny_dataset, tmp_path, 
     out = str(tmp_path / 'my models' / 'run 1')
     run_train(tiny_dataset, out, '--max_iters=2', '--eval_interval=2')
     assert f'Next: python sample.py --out_dir="{out}"' in capsys.readouterr().out
+
+
+def test_run_is_the_pipeline_as_a_function(tiny_dataset, tmp_path, capsys):
+    tiny = {key: ast.literal_eval(value) for key, value in (arg[2:].split('=', 1) for arg in TINY_MODEL_FLAGS)}
+    result = train.run(dict(tiny, dataset_dir=tiny_dataset, out_dir=str(tmp_path), max_iters=6, eval_interval=3,
+                            quality_samples=4))
+    assert result['out_dir'] == str(tmp_path) and isinstance(result['best_val_loss'], float)
+    assert result['quality']['documents'] == 4 and result['info']['training']['iterations'] == 6
+    out = capsys.readouterr().out
+    assert 'expected: about' in out and 'quality of 4 sampled documents' in out
+
+
+@pytest.mark.parametrize('settings_, message', [({'batch_size': 0}, "'batch_size' must be at least 1"),
+                                                ({'max_iter': 5}, "did you mean 'max_iters'"),
+                                                ('prompt=x', 'settings must be a dict')])
+def test_run_raises_the_one_line_the_command_line_prints(settings_, message):
+    with pytest.raises(UserError, match=message):
+        train.run(settings_)
+
+
+def test_a_prompt_alone_gets_its_sizes_measured_defaults_and_a_preset_keeps_its_own(tmp_path):
+    for size, column in (('12M', 0), ('medium', 1), ('117M', 2)):
+        cfg = settings.load_config(['--prompt=recipes', f'--size={size}'])
+        assert all(cfg[key] == values[column] for key, values in settings.SIZE_DEFAULTS.items()), size
+    (tmp_path / 'p.py').write_text("prompt = 'recipes'\nmax_iters = 7\ndropout = 0.2\n")
+    cfg = settings.load_config([str(tmp_path / 'p.py'), '--size=33M'])
+    assert (cfg['max_iters'], cfg['dropout'], cfg['learning_rate']) == (7, 0.2, settings.SIZE_DEFAULTS['learning_rate'][1])
+    teacher = settings.load_config(['--prompt=recipes', '--generation_method=ollama'])
+    own_text = settings.load_config(['--sources=files:notes.md'])
+    # a teacher writes the original budgets (data.SIZE_TOKEN_TARGETS); users' own text is used whole
+    assert teacher['initial_tokens'] == teacher['final_tokens'] == own_text['final_tokens'] == 0

@@ -428,3 +428,10 @@ def test_a_solution_states_its_final_answer_or_was_cut_off(text, stated):
 def test_a_code_block_cut_off_before_its_closing_fence_is_not_a_program():
     assert extract_code("Plan.\n```python\nprint(1)\n```") == "print(1)\n"
     assert extract_code("Plan.\n```python\nfor i in range(") is None
+
+
+def test_without_unix_resource_limits_code_is_refused_not_run_unlimited(monkeypatch):
+    monkeypatch.setattr(verify, "resource", None)  # as on Windows
+    with pytest.raises(UserError, match="checking code needs Linux or macOS.*WSL"):
+        verify.run_in_sandbox("print(1)", "", 5, 256, 5)
+    assert check_math("the answer is 4", "4")["correct"]  # math needs no sandbox
