@@ -280,7 +280,8 @@ def after_training(model, enc, cfg, device, data_info, training, t_start, log=pr
         info['math_eval'] = eval_math_folder(out, model, enc, device, cfg['eval_problems'], log)['levels']
     write_atomic(os.path.join(out, 'generation_info.json'), json.dumps(info, indent=2))
     log(f"\ndone in {info['total_seconds']:.0f}s. Everything is in {out}/ (ckpt.pt, model.safetensors, config.json, "
-        f"tokenizer.json, metrics.jsonl, loss.svg, quality.json, generation_info.json).\n"
+        f"tokenizer.json, metrics.jsonl, loss.svg, {'quality.json, ' if cfg['quality_samples'] else ''}"
+        f"generation_info.json).\n"
         f"Next: python sample.py --out_dir={quoted(out)}")
     return info
 
