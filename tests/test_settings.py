@@ -1,9 +1,12 @@
 """settings.py: defaults, config files and flags, and the one-line errors for settings that cannot work."""
+import os
+
 import pytest
 
 import model as gpt
 import settings
 from common import UserError
+from conftest import ROOT
 
 
 def test_config_file_then_flags_override_the_defaults(tmp_path):
@@ -128,3 +131,15 @@ def test_the_defaults_block_shows_the_12M_column_of_the_size_table():
     # a reader of settings.py sees the values a 12M run uses
     assert {k: settings.DEFAULTS[k] for k in settings.SIZE_DEFAULTS} == {k: v[0] for k, v in settings.SIZE_DEFAULTS.items()}
     assert all(len(v) == len(gpt.PRESETS) for v in settings.SIZE_DEFAULTS.values())
+
+
+@pytest.mark.parametrize('name', sorted(n for n in os.listdir(os.path.join(ROOT, 'configs')) if n.endswith('.py')))
+def test_every_preset_loads_and_the_template_presets_change_no_default(name):
+    path = os.path.join(ROOT, 'configs', name)
+    cfg = settings.load_config([path])
+    assert (cfg['prompt'] or cfg['sources']) and cfg['size'] in gpt.PRESETS
+    if name in ('cooking_small.py', 'poetry_small.py', 'technical_small.py', 'general_small.py', 'cooking_medium.py'):
+        namespace = {}
+        exec(open(path, encoding='utf-8').read(), {}, namespace)
+        assert set(namespace) == {'prompt', 'size'}  # everything else is its size's column of SIZE_DEFAULTS
+        assert cfg == settings.load_config([f"--prompt={cfg['prompt']}", f"--size={cfg['size']}"])
