@@ -25,6 +25,7 @@ import corpora
 import progress
 import settings
 import teacher
+import teacher_client
 import verify
 from common import UserError, available_memory_bytes, run_command, write_atomic
 from problems import generate_math_problems, load_problems, problem_prompt
@@ -106,7 +107,7 @@ def solved_problem_samples(cfg, problems, out_dir, log):
         try:
             candidates, teacher_stats = teacher.solve_problems(cfg, problems, out_dir, log)
             method_used = method
-        except teacher.TeacherUnreachable as e:
+        except teacher_client.TeacherUnreachable as e:
             if cfg.get("fallback") != "template":
                 raise
             log(f"WARNING: {e}; falling back to the problems' own solutions")
@@ -383,7 +384,7 @@ def prepare_data(cfg, out_dir, log=print):
     elif method in ("ollama", "openai"):
         try:
             samples, teacher_stats = teacher.generate_samples(cfg, prompt, domain, initial_tokens, out_dir, log)
-        except teacher.TeacherUnreachable as e:
+        except teacher_client.TeacherUnreachable as e:
             if cfg.get("fallback") != "template":
                 raise
             log(f"WARNING: {e}; falling back to template generation")

@@ -66,7 +66,7 @@ def test_the_bottom_floor_imports_nothing_of_ours():
 
 def test_no_data_source_imports_the_pipeline():
     for source in ('templates', 'templates_cooking', 'templates_poetry', 'templates_technical',
-                   'templates_general', 'teacher', 'problems', 'corpora'):
+                   'templates_general', 'teacher', 'teacher_client', 'problems', 'corpora'):
         assert not project_imports(source) & {'data', 'train', 'sample'}, source
 
 
@@ -87,7 +87,11 @@ def test_the_export_and_the_server_sit_below_sample_py():
 
 
 def test_sample_py_reads_a_model_without_the_data_pipeline():
-    assert not project_imports('sample') & {'data', 'train', 'templates', 'teacher', 'refine'}
+    assert not project_imports('sample') & {'data', 'train', 'templates', 'teacher', 'teacher_client', 'refine'}
+
+
+def test_the_teacher_server_client_knows_nothing_of_what_is_asked():
+    assert project_imports('teacher_client') == {'common'}
 
 
 def test_the_quality_report_reads_only_the_checkers_beside_the_generators():

@@ -10,6 +10,7 @@ import data
 import refine
 import settings
 import teacher
+import teacher_client
 import token_files
 import train
 from common import UserError
@@ -73,7 +74,7 @@ def test_server_down_with_template_fallback_warns_and_uses_templates(tmp_path):
 
 def test_server_down_without_fallback_raises_teacher_unreachable(tmp_path):
     url = f"http://127.0.0.1:{closed_port()}"
-    with pytest.raises(teacher.TeacherUnreachable) as caught:
+    with pytest.raises(teacher_client.TeacherUnreachable) as caught:
         run(config("--generation_method=ollama", f"--teacher_url={url}", "--fallback=none"), tmp_path)
     assert isinstance(caught.value, UserError)
     message = str(caught.value)

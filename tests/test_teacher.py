@@ -9,6 +9,7 @@ import time
 import pytest
 
 import teacher
+import teacher_client
 from tokenizer import estimate_tokens
 from tests.fake_teacher import (DEFAULT_BEHAVIOUR, closed_port, start_fake_teacher, stop_fake_teacher,
                                 teacher_cfg)
@@ -20,9 +21,9 @@ CHAT = "/api/chat"
 
 @pytest.fixture(autouse=True)
 def fast_retries(monkeypatch):
-    monkeypatch.setattr(teacher, "MAX_RETRIES", 2)
-    monkeypatch.setattr(teacher, "BACKOFF_BASE_S", 0.01)
-    monkeypatch.setattr(teacher, "BACKOFF_MAX_S", 0.05)
+    monkeypatch.setattr(teacher_client, "MAX_RETRIES", 2)
+    monkeypatch.setattr(teacher_client, "BACKOFF_BASE_S", 0.01)
+    monkeypatch.setattr(teacher_client, "BACKOFF_MAX_S", 0.05)
 
 
 @pytest.fixture
@@ -76,29 +77,29 @@ def test_timeouts_are_retried_then_the_run_stops_with_a_clear_error(server, tmp_
     server.state["latency_s"] = 1.0
     cfg = teacher_cfg(server.url, concurrency=1, generate_timeout_s=0.15)
     started = time.time()
-    with pytest.raises(teacher.TeacherError, match="no reply within 0.15 s"):
+    with pytest.raises(teacher_client.TeacherError, match="no reply within 0.15 s"):
         generate(cfg, tmp_path)
     assert time.time() - started < 10
-    assert server.counts[CHAT] == teacher.MAX_FAILED_IN_A_ROW * (teacher.MAX_RETRIES + 1)
+    assert server.counts[CHAT] == teacher.MAX_FAILED_IN_A_ROW * (teacher_client.MAX_RETRIES + 1)
 
 
 def test_connection_refused_raises_teacher_unreachable(tmp_path):
     cfg = teacher_cfg(f"http://127.0.0.1:{closed_port()}")
-    with pytest.raises(teacher.TeacherUnreachable, match="no teacher server answers"):
+    with pytest.raises(teacher_client.TeacherUnreachable, match="no teacher server answers"):
         generate(cfg, tmp_path)
 
 
 def test_missing_model_names_the_ollama_pull_command(server, tmp_path):
     server.state["models"] = ["mistral:7b"]
-    with pytest.raises(teacher.TeacherError, match="ollama pull llama3.1:8b") as error:
+    with pytest.raises(teacher_client.TeacherError, match="ollama pull llama3.1:8b") as error:
         generate(teacher_cfg(server.url), tmp_path)
-    assert not isinstance(error.value, teacher.TeacherUnreachable)
+    assert not isinstance(error.value, teacher_client.TeacherUnreachable)
     assert CHAT not in server.counts  # never falls back to another model
 
 
 def test_missing_model_on_openai_server_lists_the_models_it_has(server, tmp_path):
     server.state["models"] = ["mistral:7b", "phi3:mini"]
-    with pytest.raises(teacher.TeacherError, match="mistral:7b, phi3:mini"):
+    with pytest.raises(teacher_client.TeacherError, match="mistral:7b, phi3:mini"):
         generate(teacher_cfg(server.url, generation_method="openai"), tmp_path)
 
 
@@ -112,7 +113,7 @@ def test_very_short_replies_end_the_run_promptly(server, tmp_path):
     server.state["reply"] = "short"
     cfg = teacher_cfg(server.url)
     started = time.time()
-    with pytest.raises(teacher.TeacherError, match="shorter than"):
+    with pytest.raises(teacher_client.TeacherError, match="shorter than"):
         generate(cfg, tmp_path, n_samples=1000)
     assert time.time() - started < 10
     assert server.counts[CHAT] <= teacher.MAX_SHORT_IN_A_ROW + cfg["concurrency"]
@@ -122,7 +123,7 @@ def test_attempts_are_bounded_even_when_no_streak_rule_applies(server, tmp_path,
     monkeypatch.setattr(teacher, "MAX_SHORT_IN_A_ROW", 10 ** 9)
     server.state["reply"] = "short"
     cfg = teacher_cfg(server.url)
-    with pytest.raises(teacher.TeacherError, match="limit of"):
+    with pytest.raises(teacher_client.TeacherError, match="limit of"):
         generate(cfg, tmp_path, n_samples=8)
     min_tokens = min(teacher.MIN_SAMPLE_TOKENS, cfg["num_predict"] // 2)
     assert server.counts[CHAT] <= 2 * -(-8 * REPLY_TOKENS // min_tokens) + cfg["concurrency"]
@@ -224,7 +225,7 @@ def test_a_rejected_key_stops_with_the_server_message_but_not_the_key(server, tm
     monkeypatch.setenv("TEXT2GPT1_TEST_KEY", "sk-wrong-key-456")
     server.state["api_key"] = "sk-right-key"
     cfg = teacher_cfg(server.url, generation_method="openai", api_key_env="TEXT2GPT1_TEST_KEY")
-    with pytest.raises(teacher.TeacherError, match=r"HTTP 401\): invalid api key") as error:
+    with pytest.raises(teacher_client.TeacherError, match=r"HTTP 401\): invalid api key") as error:
         generate(cfg, tmp_path)
     assert "sk-wrong-key-456" not in str(error.value)
     assert server.counts["/v1/models"] == 1  # 401 is not retried
@@ -309,22 +310,22 @@ def test_instructions_are_diverse_and_reproducible():
 def test_teacher_address_follows_ollama_host_rules(monkeypatch):
     monkeypatch.delenv("OLLAMA_HOST", raising=False)
     cfg = teacher_cfg("")
-    assert teacher.teacher_base_url(cfg) == "http://localhost:11434"
-    assert teacher.teacher_base_url(dict(cfg, generation_method="openai")) == "http://localhost:11434/v1"
+    assert teacher_client.teacher_base_url(cfg) == "http://localhost:11434"
+    assert teacher_client.teacher_base_url(dict(cfg, generation_method="openai")) == "http://localhost:11434/v1"
     for host, url in [("myhost", "http://myhost:11434"), ("0.0.0.0:11434", "http://127.0.0.1:11434"),
                       ("https://ollama.example.com", "https://ollama.example.com")]:
         monkeypatch.setenv("OLLAMA_HOST", host)
-        assert teacher.teacher_base_url(cfg) == url
+        assert teacher_client.teacher_base_url(cfg) == url
     openai = dict(cfg, generation_method="openai")
-    assert teacher.teacher_base_url(dict(openai, teacher_url="http://127.0.0.1:8000")) == "http://127.0.0.1:8000/v1"
-    assert teacher.teacher_base_url(dict(openai, teacher_url="http://h:1234/v1/")) == "http://h:1234/v1"
-    assert teacher.describe_server("http://user:pw@h:8000/v1?key=abc") == "http://h:8000/v1"
+    assert teacher_client.teacher_base_url(dict(openai, teacher_url="http://127.0.0.1:8000")) == "http://127.0.0.1:8000/v1"
+    assert teacher_client.teacher_base_url(dict(openai, teacher_url="http://h:1234/v1/")) == "http://h:1234/v1"
+    assert teacher_client.describe_server("http://user:pw@h:8000/v1?key=abc") == "http://h:8000/v1"
 
 
 def test_timeouts_follow_the_device_preset_unless_overridden():
-    assert teacher.teacher_timeouts(teacher_cfg("", teacher_device="cpu")) == (5.0, 300.0, 60.0)
-    assert teacher.teacher_timeouts(teacher_cfg("", teacher_device="gpu")) == (5.0, 30.0, 10.0)
-    assert teacher.teacher_timeouts(teacher_cfg("", teacher_device="gpu", judge_timeout_s=2.5)) == (5.0, 30.0, 2.5)
+    assert teacher_client.teacher_timeouts(teacher_cfg("", teacher_device="cpu")) == (5.0, 300.0, 60.0)
+    assert teacher_client.teacher_timeouts(teacher_cfg("", teacher_device="gpu")) == (5.0, 30.0, 10.0)
+    assert teacher_client.teacher_timeouts(teacher_cfg("", teacher_device="gpu", judge_timeout_s=2.5)) == (5.0, 30.0, 2.5)
 
 
 @pytest.mark.slow
