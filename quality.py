@@ -8,6 +8,7 @@ that apply to any text: it ended (the model wrote its end-of-document token), it
 does not loop. Teacher-made and users' own data get only those, and the report says so.
 Plain text in, numbers out: sampling the documents is sample.py's job.
 """
+import collections
 import re
 
 from templates_cooking import RECIPE_RULES, check_recipe
@@ -29,7 +30,7 @@ def check_text(text, ended):
     four-word phrase makes up more than a quarter of it (a model stuck in a loop)."""
     words = re.findall(r"\w+", text.lower())
     grams = [tuple(words[i:i + 4]) for i in range(len(words) - 3)]
-    top = max((grams.count(g) for g in set(grams)), default=0)
+    top = max(collections.Counter(grams).values(), default=0)
     return {"ended": bool(ended), "long_enough": len(words) >= MIN_WORDS,
             "not_repetitive": len(grams) < 8 or top * 4 <= len(grams)}
 

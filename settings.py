@@ -156,7 +156,7 @@ def load_config(argv, settings=None):
     if not isinstance(settings or {}, dict):
         raise UserError(f"settings must be a dict like {{'prompt': '...'}}, got {type(settings).__name__}")
     for key, value in (settings or {}).items():
-        key = ALIASES.get(str(key).replace('-', '_'), str(key).replace('-', '_'))
+        key = setting_name(str(key))
         set_setting(cfg, DEFAULTS, CHOICES, LIMITS, key, value, 'settings')
         chosen.add(key)
     for key, values in SIZE_DEFAULTS.items():
@@ -205,6 +205,12 @@ ALIASES = {'model_size': 'size'}
 SIZE_NAMES = {'small': '12M', 'medium': '33M', 'large': '117M'}
 
 
+def setting_name(key):
+    """'max-iters' -> 'max_iters', and the original product's names to ours ('model-size' -> 'size')."""
+    key = key.replace('-', '_')
+    return ALIASES.get(key, key)
+
+
 def normalise_flags(argv, defaults):
     """argv with every flag as --key=value: '--key value' joined, hyphens in a key read as underscores
     (--max-iters), the original's names mapped to ours (--model-size), and a bare '--flag' of a True/False
@@ -217,8 +223,7 @@ def normalise_flags(argv, defaults):
             out.append(arg)
             continue
         key, sep, text = arg[2:].partition('=')
-        key = key.replace('-', '_')
-        key = ALIASES.get(key, key)
+        key = setting_name(key)
         if not sep:
             is_bool = isinstance(defaults.get(key), bool)
             following = argv[i] if i < len(argv) else '--'
