@@ -50,7 +50,8 @@ def bench_train(args, dtype_name, compile_model):
     conf = gpt.GPTConfig(vocab_size=args.vocab_size, block_size=args.block_size, n_layer=args.n_layer,
                          n_head=args.n_head, n_embd=args.n_embd, dropout=args.dropout)
     raw = gpt.GPT(conf).to(args.device)
-    optimizer = raw.configure_optimizer(0.01, 3e-4, (0.9, 0.999), 1e-8, args.device)
+    optimizer = raw.configure_optimizer(0.01, 3e-4, (0.9, 0.999), 1e-8, args.device,
+                                        settings.DEFAULTS['muon_learning_rate'] * (args.optimizer == 'muon'))
     ptdtype = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}[dtype_name]
     ctx = contextlib.nullcontext() if dtype_name == 'float32' else torch.autocast(args.device, dtype=ptdtype)
     scaler = torch.amp.GradScaler(args.device, enabled=dtype_name == 'float16')
@@ -73,7 +74,7 @@ def bench_train(args, dtype_name, compile_model):
     tps = args.batch_size * args.block_size / statistics.median(times)
     peak = gpt.device_peak_flops(args.device, ptdtype)
     mfu = raw.flops_per_token() * tps / peak if peak else 0.0
-    return {'dtype': dtype_name, 'compile': compile_model, 'tokens_per_s': round(tps, 1),
+    return {'dtype': dtype_name, 'compile': compile_model, 'optimizer': args.optimizer, 'tokens_per_s': round(tps, 1),
             'mfu': round(mfu, 4) if 0 < mfu <= 1 else None,  # past 100%: the peak was timed on a busy machine
             'params_M': round(raw.num_params() / 1e6, 2), 'peak_memory_mb': peak_memory_mb(args.device)}
 
@@ -170,6 +171,8 @@ def main(argv):
     p.add_argument('--device', default='auto', choices=settings.CHOICES['device'])
     p.add_argument('--dtype', default='auto', choices=settings.CHOICES['dtype'])
     p.add_argument('--compile', action='store_true', help="torch.compile the training model")
+    p.add_argument('--optimizer', default='adamw', choices=settings.CHOICES['optimizer'],
+                   help="muon: its orthogonalisation is a per-step cost, so time it at your batch")
     p.add_argument('--threads', type=int, default=0, help="CPU threads, 0 = torch's default (2 mimics a 2-core machine)")
     p.add_argument('--compare_dtypes', action='store_true', help="also time float32 (the nanoGPT-on-CPU setting)")
     p.add_argument('--loss_check', type=int, default=0,
@@ -213,8 +216,8 @@ def main(argv):
     for r in result.get('train', []):
         mfu = f"{r['mfu'] * 100:.1f}%" if r['mfu'] is not None else 'n/a'
         memory = f"{r['peak_memory_mb']:,} MB" if r['peak_memory_mb'] is not None else "n/a (no resource module here)"
-        print(f"train  {r['dtype']:>8} compile={r['compile']!s:<5} {r['tokens_per_s']:>10,.0f} tok/s  MFU {mfu:>6}  "
-              f"{r['params_M']}M params  peak memory {memory}")
+        print(f"train  {r['dtype']:>8} compile={r['compile']!s:<5} {r['optimizer']:>5} {r['tokens_per_s']:>10,.0f} tok/s  "
+              f"MFU {mfu:>6}  {r['params_M']}M params  peak memory {memory}")
     if 'loss_check' in result:
         c = result['loss_check']
         print(f"loss after {c['steps']} steps: {c['loss']:.4f} vs float32 {c['float32_loss']:.4f} "

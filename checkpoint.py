@@ -55,6 +55,10 @@ def load_resume_checkpoint(cfg, device, data_settings):
         if k in saved_args and saved_args[k] != cfg[k]:
             raise UserError(f"{path} is a model with {k}={saved_args[k]!r}, but the settings say {k}={cfg[k]!r}; "
                             f"{SAME_RUN}")
+    trained_with = ckpt.get('config', {}).get('optimizer', 'adamw')
+    if trained_with != cfg['optimizer']:  # their states hold different things (Muon keeps one moment, AdamW two)
+        raise UserError(f"{path} was trained with optimizer={trained_with!r}, but the settings say "
+                        f"optimizer={cfg['optimizer']!r}; {SAME_RUN}")
     saved, now = ckpt.get('data_settings'), public(data_settings)
     if saved is not None and not cfg['dataset_dir']:  # a prepared dataset_dir is checked by its fingerprint
         changed = [k for k in sorted(set(saved) | set(now)) if saved.get(k) != now.get(k)]

@@ -68,7 +68,9 @@ vocab_size = 0  # BPE vocabulary to train; the model uses the tokenizer's real s
 dropout = 0.0  # per size*
 bias = True
 norm_first = False  # False = GPT-1 post-LayerNorm, True = GPT-2 pre-LayerNorm
-# optimisation: AdamW with the original product's settings
+# optimisation: AdamW with the original product's settings, or Muon for the blocks' matrices
+optimizer = 'adamw'  # 'adamw', or 'muon': Muon for the blocks' weight matrices, AdamW for the rest (model.Muon)
+muon_learning_rate = 0.02  # Muon's peak rate; the schedule scales it as it scales learning_rate
 batch_size = 4  # per size*
 doc_aligned = True  # every training window starts at a document's start (as sampling does), not anywhere (per size*)
 gradient_accumulation_steps = 1  # per size*; effective batch = batch_size * this * number of processes
@@ -124,14 +126,14 @@ CHOICES = {'init_from': ('scratch', 'resume'), 'size': tuple(gpt.PRESETS), 'toke
            'generation_method': ('template', 'ollama', 'openai'), 'fallback': ('template', 'none'),
            'teacher_device': ('cpu', 'gpu'), 'device': ('auto', 'cpu', 'cuda', 'mps'),
            'dtype': ('auto', 'float32', 'bfloat16', 'float16'), 'compile': ('auto', True, False),
-           'redact': ('auto', True, False)}
+           'redact': ('auto', True, False), 'optimizer': ('adamw', 'muon')}
 # (lowest, highest) allowed; None = no bound. Shapes may be 0, meaning the size preset's value.
 LIMITS = {**{k: (1, None) for k in ('batch_size', 'gradient_accumulation_steps', 'max_iters', 'eval_interval',
                                     'eval_iters', 'log_interval', 'concurrency', 'num_predict',
                                     'solutions_per_problem', 'code_per_file', 'max_chars', 'git_max_files',
                                     'git_max_lines', 'max_tokens')},
           **{k: (0, None) for k in ('n_layer', 'n_head', 'n_embd', 'block_size', 'vocab_size', 'initial_tokens',
-                                    'final_tokens', 'epochs', 'learning_rate', 'min_lr', 'warmup_iters', 'lr_decay_iters',
+                                    'final_tokens', 'epochs', 'learning_rate', 'muon_learning_rate', 'min_lr', 'warmup_iters', 'lr_decay_iters',
                                     'weight_decay', 'eps', 'grad_clip', 'patience', 'gen_temperature', 'cpu_peak_flops',
                                     'connect_timeout_s', 'generate_timeout_s', 'judge_timeout_s')},
           'dropout': (0.0, 0.9), 'val_fraction': (0.0, 0.5), 'fim_rate': (0.0, 1.0), 'beta1': (0.0, 0.9999), 'beta2': (0.0, 0.9999),

@@ -218,7 +218,7 @@ def check_memory_fits(cfg, job, vocab_size):
 
 
 def build_model(cfg, job, vocab_size, ckpt):
-    """The GPT and its AdamW, new or restored from the checkpoint. Returns (model, optimizer, model_args)."""
+    """The GPT and its optimizer (AdamW or Muon), new or from the checkpoint. Returns (model, optimizer, model_args)."""
     model_args = dict({k: cfg[k] for k in MODEL_KEYS}, vocab_size=vocab_size)
     if ckpt is not None:
         model_args = ckpt['model_args']
@@ -228,7 +228,7 @@ def build_model(cfg, job, vocab_size, ckpt):
             f"{model_args['n_embd']} wide, {model_args['n_head']} heads, context {cfg['block_size']}, "
             f"vocab {model_args['vocab_size']})")
     optimizer = raw_model.configure_optimizer(cfg['weight_decay'], cfg['learning_rate'], (cfg['beta1'], cfg['beta2']),
-                                              cfg['eps'], job.dev)
+                                              cfg['eps'], job.dev, cfg['muon_learning_rate'] * (cfg['optimizer'] == 'muon'))
     if ckpt is not None:
         raw_model.load_state_dict(ckpt['model'])
         optimizer.load_state_dict(ckpt['optimizer'])

@@ -175,6 +175,13 @@ def test_resume_with_another_model_shape_is_refused(trained_run, tiny_dataset, t
         run_train(tiny_dataset, out, '--init_from=resume', '--max_iters=30', flag)
 
 
+def test_resume_with_another_optimizer_is_refused(trained_run, tiny_dataset, tmp_path):
+    out = tmp_path / 'run'
+    shutil.copytree(trained_run, out)
+    with pytest.raises(UserError, match=r"trained with optimizer='adamw', but the settings say optimizer='muon'"):
+        run_train(tiny_dataset, out, '--init_from=resume', '--max_iters=30', '--optimizer=muon')
+
+
 def test_resume_on_other_token_files_is_refused(trained_run, tmp_path):
     out = tmp_path / 'run'
     shutil.copytree(trained_run, out)

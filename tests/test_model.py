@@ -144,6 +144,47 @@ def test_optimizer_decays_matrices_only_and_holds_every_parameter_once():
     assert len(decay['params']) + len(no_decay['params']) == len(list(m.parameters()))
 
 
+def test_muon_takes_the_blocks_matrices_and_adamw_the_rest():
+    m = tiny()
+    opt = m.configure_optimizer(0.01, 1e-3, (0.9, 0.999), 1e-8, 'cpu', muon_lr=0.02)
+    decay, no_decay, hidden = opt.param_groups
+    blocks = {id(p) for n, p in m.named_parameters() if n.startswith('h.') and p.dim() == 2}
+    assert {id(p) for p in hidden['params']} == blocks and hidden['muon'] and hidden['lr_ratio'] == pytest.approx(20)
+    assert any(p is m.wte.weight for p in decay['params']) and not decay['muon']  # embeddings (and tied head)
+    assert len(decay['params']) + len(no_decay['params']) + len(hidden['params']) == len(list(m.parameters()))
+
+
+def test_orthogonalise_brings_every_singular_value_near_one():
+    torch.manual_seed(0)
+    for shape in [(96, 32), (32, 96), (32, 32)]:
+        s = torch.linalg.svdvals(gpt.orthogonalise(torch.randn(shape) * 1e-3).float())  # a gradient's scale
+        assert s.min() > 0.5 and s.max() < 1.3, (shape, s)
+
+
+def test_muon_step_moves_a_matrix_by_its_orthogonalised_momentum():
+    w = torch.nn.Parameter(torch.zeros(8, 4))
+    opt = gpt.Muon([{'params': [w], 'muon': True}], lr=0.1, momentum=0.0)
+    w.grad = torch.randn(8, 4)
+    expected = -0.1 * (8 / 4) ** 0.5 * gpt.orthogonalise(w.grad)
+    opt.step()
+    assert torch.allclose(w.detach(), expected, atol=1e-6)
+
+
+def test_muon_trains_a_tiny_model_and_its_state_round_trips():
+    m = tiny().train()
+    idx = torch.randint(0, 64, (4, 16))
+    opt = m.configure_optimizer(0.0, 3e-3, (0.9, 0.999), 1e-8, 'cpu', muon_lr=0.02)
+    for _ in range(150):
+        _, loss = m(idx[:, :-1], idx[:, 1:])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert loss.item() < 0.1
+    again = tiny().configure_optimizer(0.0, 3e-3, (0.9, 0.999), 1e-8, 'cpu', muon_lr=0.02)
+    again.load_state_dict(opt.state_dict())
+    assert len(again.state) == len(opt.state)
+
+
 def test_head_is_tied_and_post_ln_has_no_final_layernorm():
     m = tiny()
     assert m.lm_head.weight is m.wte.weight

@@ -92,9 +92,10 @@ def test_checkpoint_holds_everything_needed_to_resume(trained_run):
     assert ckpt['iter_num'] == 20 and ckpt['config']['max_iters'] == 20
 
 
-def test_resumed_run_ends_with_the_same_weights_as_an_uninterrupted_one(tiny_dataset, tmp_path):
+@pytest.mark.parametrize('optimizer', ['adamw', 'muon'])
+def test_resumed_run_ends_with_the_same_weights_as_an_uninterrupted_one(tiny_dataset, tmp_path, optimizer):
     a, b = str(tmp_path / 'a'), str(tmp_path / 'b')
-    common = ['--lr_decay_iters=16', '--eval_interval=4']
+    common = ['--lr_decay_iters=16', '--eval_interval=4', f'--optimizer={optimizer}']
     run_train(tiny_dataset, a, '--max_iters=16', *common)
     run_train(tiny_dataset, b, '--max_iters=8', *common)
     run_train(tiny_dataset, b, '--max_iters=16', '--init_from=resume', *common)
