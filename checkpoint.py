@@ -118,12 +118,16 @@ def read_start_model(init_from, out_dir):
     if init_from.startswith('hf:'):
         folder = find_hf_folder(init_from[3:])
         args = read_hf_config(folder)
+        if not any(os.path.isfile(os.path.join(folder, n)) for n in ('model.safetensors', 'pytorch_model.bin')):
+            raise UserError(f"{folder} has no model.safetensors or pytorch_model.bin (a model split into shards is "
+                            f"not read); download its weights too")
         enc = read_hf_tokenizer(folder, args['norm_first'])
         added = 1 if enc.name == 'gpt1' and enc.eot_token == args['vocab_size'] else 0  # the <|endoftext|> GPT-1 lacked
         check_vocab_agrees(init_from, args['vocab_size'], enc.n_vocab - added)
         return {'spec': init_from, 'model_args': args, 'size': None, 'tokenizer': tokenizer_kind(enc)}
     if not os.path.isdir(init_from):
-        raise UserError(f"init_from={init_from!r} is no folder here; init_from takes {START_FORMS}")
+        raise UserError(f"init_from={init_from!r} is no folder here (train a model into it first: --out_dir="
+                        f"{init_from}); init_from takes {START_FORMS}")
     try:
         saved = read_json(os.path.join(init_from, 'config.json'))
         args, c = {k: saved['model_args'][k] for k in START_SHAPE_KEYS}, saved['config']
