@@ -109,12 +109,13 @@ def read_start_model(init_from, out_dir):
     None from scratch. A resumed run starts from what its own config.json says it started from."""
     if init_from == 'scratch':
         return None
-    if init_from == 'resume':
-        path = os.path.join(out_dir, 'config.json')
-        saved = read_json(path) if os.path.isfile(path) else {'config': {}}
-        c = saved['config']
-        return {'spec': c['start_from'], 'model_args': saved['model_args'], 'size': c['size'],
-                'tokenizer': c['tokenizer']} if c.get('start_from') else None
+    if init_from == 'resume':  # the settings it ran with: the start's shape, its context as cut, its own vocabulary
+        try:
+            c = read_json(os.path.join(out_dir, 'config.json'))['config'] if out_dir else {}
+            return {'spec': c['start_from'], 'model_args': {k: c[k] for k in START_SHAPE_KEYS}, 'size': c['size'],
+                    'tokenizer': c['tokenizer']} if c.get('start_from') else None
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # a run from scratch, or a folder load_resume_checkpoint refuses in its own words
     if init_from.startswith('hf:'):
         folder = find_hf_folder(init_from[3:])
         args = read_hf_config(folder)

@@ -239,7 +239,8 @@ def nearest_size(model_args):
 def finetune_note(cfg):
     """The line a run started from a model prints: the fine-tuning defaults it runs with."""
     column = tuple(gpt.PRESETS).index(cfg['size'])
-    taken = [f"{k}={cfg[k]:g}" for k, values in FINETUNE_DEFAULTS.items() if cfg[k] == values[column]]
+    taken = [f"{k}={cfg[k]:{',' if isinstance(cfg[k], int) else 'g'}}" for k, values in FINETUNE_DEFAULTS.items()
+             if cfg[k] == values[column]]
     return (f"fine-tuning {cfg['start_from']} with the {cfg['size']} column of settings.FINETUNE_DEFAULTS: "
             f"{', '.join(taken) or 'none of them'} (a config or flag sets any of them)")
 

@@ -252,7 +252,7 @@ def test_fine_tuning_defaults_fill_what_the_settings_leave_alone(trained_run):
     assert cfg['start_from'] == trained_run and cfg['n_embd'] == 32  # the folder's shape, not the 12M preset's
     assert settings.load_config([f'--init_from={trained_run}', '--prompt=x', '--max_iters=50'])['epochs'] == 0  # kept
     note = settings.finetune_note(cfg)
-    assert 'warmup_iters=20' in note and 'learning_rate' not in note
+    assert 'warmup_iters=20' in note and 'final_tokens=800,000' in note and 'learning_rate' not in note
     scratch = settings.load_config(['--prompt=recipes'])
     assert scratch['learning_rate'] == settings.SIZE_DEFAULTS['learning_rate'][0] and scratch['start_from'] == ''
 
@@ -281,3 +281,7 @@ def test_fine_tuning_gpt1_adds_endoftext_and_its_folder_exports_for_transformers
         assert (hf(x).logits - model(x)[0]).abs().max().item() < 1e-4
     again = our_model_from(f'hf:{tmp_path / "hf"}')  # and back again: GPT-1's files, <|endoftext|> in the same place
     assert again.config.vocab_size == model.config.vocab_size
+    train.main(['--init_from=resume', f'--out_dir={out}', '--prompt=A GPT that writes cooking recipes',  # same settings
+                '--initial_tokens=20000', '--final_tokens=10000', '--max_iters=6', '--eval_interval=2',
+                '--quality_samples=0', '--block_size=32', '--dropout=0.0'])
+    assert torch.load(os.path.join(out, 'ckpt.pt'), weights_only=True)['iter_num'] == 6
