@@ -17,9 +17,10 @@ import settings  # noqa: E402
 import train  # noqa: E402
 from checkpoint import load_start_weights, read_start_model  # noqa: E402
 from common import UserError  # noqa: E402
-from conftest import make_tiny_dataset  # noqa: E402
+from conftest import ROOT, make_tiny_dataset  # noqa: E402
 from huggingface import read_hf_config, read_hf_tokenizer  # noqa: E402
-from tokenizer import EOT, USER, GPT1Tokenizer, load_tokenizer, read_gpt1_tokenizer, save_tokenizer, tokenizer_json  # noqa: E402
+from tokenizer import (CORPUS_SPECIALS, EOT, USER, GPT1Tokenizer, load_tokenizer, read_gpt1_tokenizer,  # noqa: E402
+                       save_tokenizer, tokenizer_json)
 
 GPT1_CORPUS = ["The quick brown fox jumps over the lazy dog. Don't stop!",
                "Crème brûlée, naïve café — façade; ΟΔΟΣ οδός σς",
@@ -285,3 +286,16 @@ def test_fine_tuning_gpt1_adds_endoftext_and_its_folder_exports_for_transformers
                 '--initial_tokens=20000', '--final_tokens=10000', '--max_iters=6', '--eval_interval=2',
                 '--quality_samples=0', '--block_size=32', '--dropout=0.0'])
     assert torch.load(os.path.join(out, 'ckpt.pt'), weights_only=True)['iter_num'] == 6
+
+
+def test_fine_tuning_gpt2_on_chats_grows_its_token_table_by_the_chat_tokens(tmp_path):
+    hf = tiny_hf_folder('gpt2', str(tmp_path / 'gpt2'))
+    out = str(tmp_path / 'run')
+    train.main([f'--init_from=hf:{tmp_path / "gpt2"}', f'--out_dir={out}', f'--sources=chat:{ROOT}/configs/chat_small.jsonl',
+                '--max_iters=2', '--eval_interval=2', '--eval_iters=1', '--quality_samples=0', '--block_size=64',
+                '--batch_size=2', '--dropout=0.0'])
+    model, enc = sample.load_model(out, 'cpu')
+    assert enc.name == 'gpt2+specials' and model.config.vocab_size == 50257 + len(CORPUS_SPECIALS)
+    start = hf.transformer.wte.weight.detach()
+    assert torch.allclose(model.wte.weight[50257:], start.mean(0).expand(len(CORPUS_SPECIALS), -1), atol=1e-2)
+    assert json.load(open(os.path.join(out, 'tokenizer.json')))['type'] == 'gpt2'
