@@ -9,6 +9,8 @@ teacher throughput against a local fake server.
     python bench.py --parts=train,sample --compare_dtypes
     python bench.py --parts=train --dtype=bfloat16 --loss_check=200   # bf16 loss within 2% of float32?
     python bench.py --parts=train --compare_dtypes --threads=2        # a 2-core figure on a bigger CPU
+    python bench.py --preset=117M --parts=train --lora_rank=8         # LoRA against full training: run each
+                                                                      # alone, peak memory is the process's
 """
 import argparse
 import contextlib
@@ -50,6 +52,7 @@ def bench_train(args, dtype_name, compile_model):
     conf = gpt.GPTConfig(vocab_size=args.vocab_size, block_size=args.block_size, n_layer=args.n_layer,
                          n_head=args.n_head, n_embd=args.n_embd, dropout=args.dropout)
     raw = gpt.GPT(conf).to(args.device)
+    trainable = gpt.add_lora(raw, args.lora_rank) if args.lora_rank else raw.num_params()
     optimizer = raw.configure_optimizer(0.01, 3e-4, (0.9, 0.999), 1e-8, args.device,
                                         settings.DEFAULTS['muon_learning_rate'] * (args.optimizer == 'muon'))
     ptdtype = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}[dtype_name]
@@ -76,7 +79,8 @@ def bench_train(args, dtype_name, compile_model):
     mfu = raw.flops_per_token() * tps / peak if peak else 0.0
     return {'dtype': dtype_name, 'compile': compile_model, 'optimizer': args.optimizer, 'tokens_per_s': round(tps, 1),
             'mfu': round(mfu, 4) if 0 < mfu <= 1 else None,  # past 100%: the peak was timed on a busy machine
-            'params_M': round(raw.num_params() / 1e6, 2), 'peak_memory_mb': peak_memory_mb(args.device)}
+            'params_M': round(raw.num_params() / 1e6, 2), 'lora_rank': args.lora_rank,
+            'trainable_params_M': round(trainable / 1e6, 3), 'peak_memory_mb': peak_memory_mb(args.device)}
 
 
 def sync(device):
@@ -175,6 +179,7 @@ def main(argv):
                    help="muon: its orthogonalisation is a per-step cost, so time it at your batch")
     p.add_argument('--threads', type=int, default=0, help="CPU threads, 0 = torch's default (2 mimics a 2-core machine)")
     p.add_argument('--compare_dtypes', action='store_true', help="also time float32 (the nanoGPT-on-CPU setting)")
+    p.add_argument('--lora_rank', type=int, default=0, help="train only rank-N LoRA adapters (model.add_lora); 0 = all weights")
     p.add_argument('--loss_check', type=int, default=0,
                    help="also train this many steps (200 for the target) in --dtype and float32; compare losses")
     p.add_argument('--steps', type=int, default=10)
@@ -216,8 +221,9 @@ def main(argv):
     for r in result.get('train', []):
         mfu = f"{r['mfu'] * 100:.1f}%" if r['mfu'] is not None else 'n/a'
         memory = f"{r['peak_memory_mb']:,} MB" if r['peak_memory_mb'] is not None else "n/a (no resource module here)"
+        lora = f" (LoRA rank {r['lora_rank']}: {r['trainable_params_M']}M train)" if r['lora_rank'] else ''
         print(f"train  {r['dtype']:>8} compile={r['compile']!s:<5} {r['optimizer']:>5} {r['tokens_per_s']:>10,.0f} tok/s  "
-              f"MFU {mfu:>6}  {r['params_M']}M params  peak memory {memory}")
+              f"MFU {mfu:>6}  {r['params_M']}M params{lora}  peak memory {memory}")
     if 'loss_check' in result:
         c = result['loss_check']
         print(f"loss after {c['steps']} steps: {c['loss']:.4f} vs float32 {c['float32_loss']:.4f} "

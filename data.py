@@ -28,6 +28,7 @@ import teacher
 import teacher_client
 import verify
 from common import UserError, available_memory_bytes, run_command, write_atomic
+from checkpoint import start_tokenizer
 from problems import generate_math_problems, load_problems, problem_prompt
 from templates import generate_template_samples
 from refine import duplicate_finder, generation_stats, refine_samples
@@ -57,6 +58,8 @@ def data_settings(cfg):
     the same settings make the same data. A resumed run checks them against its checkpoint's."""
     names = DATA_KEYS + (TEACHER_DATA_KEYS if cfg.get("generation_method") != "template" else ())
     keys = {k: cfg.get(k) for k in names}
+    if cfg.get("start_from"):  # its tokenizer writes the tokens
+        keys["start_from"] = cfg["start_from"]
     if cfg.get("sources"):
         keys.update({k: cfg.get(k) for k in CORPUS_DATA_KEYS}, sources_changed=sources_fingerprint(cfg["sources"]))
     if cfg.get("problems_file") or detect_domain(cfg.get("prompt") or "")[0] in REASONING_DOMAINS:
@@ -257,8 +260,7 @@ def prepare_corpus(cfg, out_dir, key, log):
         raise UserError(f"the sources {cfg['sources']!r} gave no usable documents (rejected: {report['rejected']}); "
                         f"check the paths and code_extensions")
     t = time.time()
-    enc = make_tokenizer(cfg["tokenizer"], [d["text"] for d in selected if not d["val"]], cfg.get("vocab_size") or 0,
-                         specials=CORPUS_SPECIALS)
+    enc = data_tokenizer(cfg, [d["text"] for d in selected if not d["val"]], specials=CORPUS_SPECIALS)
     timings["tokenizer_s"] = round(time.time() - t, 3)
     lengths = [len(encode_segments(enc, d.get("segments") or [[d["text"], True]])[0]) for d in selected]
     scan = length_scan(selected, lengths, cfg["max_tokens"])
@@ -304,6 +306,14 @@ def prepare_corpus(cfg, out_dir, key, log):
     log(f"data: {meta['train_tokens']} train / {meta['val_tokens']} val tokens ({meta['train_docs']} / "
         f"{meta['val_docs']} documents), vocab {meta['vocab_size']}, {timings['total_s']} s")
     return info
+
+
+def data_tokenizer(cfg, texts, split_digits=False, specials=()):
+    """The tokenizer the token files are written with: a BPE trained on texts (or GPT-2's), with specials;
+    a run that starts from a model takes that model's own instead (no new BPE; checkpoint.start_tokenizer)."""
+    if cfg.get("start_from"):
+        return start_tokenizer(cfg["start_from"], specials)
+    return make_tokenizer(cfg["tokenizer"], texts, cfg.get("vocab_size") or 0, split_digits, specials)
 
 
 # what the data step holds per generated token: the texts, their scores and duplicate fingerprints, then the
@@ -417,7 +427,7 @@ def prepare_data(cfg, out_dir, log=print):
 
     docs = [s["text"] for s in selected]
     t = time.time()
-    enc = make_tokenizer(cfg["tokenizer"], docs, cfg.get("vocab_size") or 0, split_digits=domain in REASONING_DOMAINS)
+    enc = data_tokenizer(cfg, docs, split_digits=domain in REASONING_DOMAINS)
     timings["tokenizer_s"] = round(time.time() - t, 3)
     t = time.time()
     prompts = [s.get("prompt", "") for s in selected] if domain in REASONING_DOMAINS else None

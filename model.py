@@ -2,8 +2,8 @@
 GPT-1 (Radford et al. 2018, "Improving Language Understanding by Generative Pre-Training"), by hand.
 
 Read top to bottom: config and presets, attention (fast path and the reference math), the block, the
-model with its key/value-cache generation, the optimizer set-up, the device and its peak (for MFU), and
-a small safetensors writer.
+model with its key/value-cache generation, the optimizer set-up, LoRA adapters for fine-tuning, the device
+and its peak (for MFU), and a small safetensors writer and reader.
 """
 import json
 import math
@@ -307,6 +307,73 @@ def sample_next_token(logits, temperature=1.0, top_k=None, top_p=None, generator
 
 
 # -----------------------------------------------------------------------------
+# LoRA (Hu et al. 2021, "LoRA: Low-Rank Adaptation of Large Language Models"): every weight frozen, and each
+# attention and MLP projection W learns only a low-rank update, W x + (B A x) * alpha / rank. B starts at
+# zero, so training starts from the model exactly as it was; merged, B A is folded into W and the model is a
+# plain GPT again, which is what train.py saves.
+
+LORA_LAYERS = ('attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj')
+
+
+def lora_layers(model):
+    """{name: nn.Linear} of the layers that take adapters, in every block."""
+    return {name: m for name, m in model.named_modules() if name.endswith(LORA_LAYERS)}
+
+
+def _lora_forward(layer, args, output):
+    return output + F.linear(F.linear(args[0], layer.lora_A), layer.lora_B) * layer.lora_scale
+
+
+def add_lora(model, rank, alpha=0.0, adapters=None):
+    """Freeze model and give each of its LORA_LAYERS a rank-`rank` adapter: A (rank x in) random as in the
+    paper's code (loralib: Kaiming-uniform), B (out x rank) zeros; scale alpha / rank, alpha 0 meaning 2 * rank.
+    adapters: a checkpoint's A and B (lora_state_dict), whose product its weights were saved merged with, so it
+    is taken back out. Returns the number of trainable parameters: rank * (in + out) per layer."""
+    model.requires_grad_(False)
+    saved = adapters or {}
+    for name, layer in lora_layers(model).items():
+        w = layer.weight
+        layer.lora_A = nn.Parameter(torch.empty(rank, layer.in_features, device=w.device, dtype=w.dtype))
+        layer.lora_B = nn.Parameter(torch.zeros(layer.out_features, rank, device=w.device, dtype=w.dtype))
+        nn.init.kaiming_uniform_(layer.lora_A, a=math.sqrt(5))
+        layer.lora_scale = (alpha or 2 * rank) / rank
+        layer.lora_hook = layer.register_forward_hook(_lora_forward)
+        if name + '.lora_A' in saved:
+            with torch.no_grad():
+                layer.lora_A.copy_(saved[name + '.lora_A'])
+                layer.lora_B.copy_(saved[name + '.lora_B'])
+                w -= layer.lora_B @ layer.lora_A * layer.lora_scale
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def lora_state_dict(model):
+    """The adapters alone, by name: what a checkpoint keeps to resume them."""
+    return {k: v for k, v in model.state_dict().items() if '.lora_' in k}
+
+
+@torch.no_grad()
+def merged_state_dict(model):
+    """model.state_dict() with each adapter folded into its weight and left out: a plain GPT's tensors,
+    what train.py saves while the adapters go on training."""
+    state = {k: v for k, v in model.state_dict().items() if '.lora_' not in k}
+    for name, layer in lora_layers(model).items():
+        if hasattr(layer, 'lora_A'):
+            state[name + '.weight'] = layer.weight + layer.lora_B @ layer.lora_A * layer.lora_scale
+    return state
+
+
+@torch.no_grad()
+def merge_lora(model):
+    """Fold every adapter into its weight and remove it: model is a plain, trainable GPT again."""
+    for layer in lora_layers(model).values():
+        if hasattr(layer, 'lora_A'):
+            layer.weight += layer.lora_B @ layer.lora_A * layer.lora_scale
+            layer.lora_hook.remove()
+            del layer.lora_A, layer.lora_B, layer.lora_scale, layer.lora_hook
+    return model.requires_grad_(True)
+
+
+# -----------------------------------------------------------------------------
 # The device: which one to run on, and its real peak for model FLOPs utilisation (MFU)
 
 # Dense bf16 tensor-core peaks from the vendors' data sheets, FLOP/s (no sparsity).
@@ -384,7 +451,8 @@ def training_memory_bytes(config, batch_size):
 # safetensors: 8-byte header length, a JSON header of name -> dtype/shape/offsets, then raw bytes
 # (https://github.com/huggingface/safetensors#format). Written here to keep the dependencies at four.
 
-_ST_DTYPES = {torch.float32: 'F32', torch.float16: 'F16', torch.bfloat16: 'BF16', torch.int64: 'I64'}
+_ST_DTYPES = {torch.float32: 'F32', torch.float16: 'F16', torch.bfloat16: 'BF16', torch.int64: 'I64',
+              torch.uint8: 'U8', torch.bool: 'BOOL'}  # the last two: masks some Hugging Face files hold
 
 
 def save_safetensors(state_dict, f, metadata=None):

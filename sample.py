@@ -269,6 +269,7 @@ def after_training(model, enc, cfg, device, data_info, training, t_start, log=pr
     for s in samples:
         log(f"--- sample from {s['prompt']!r}:\n{s['text']}")
     info = dict(data_info, prompt=cfg['prompt'], size=cfg['size'], seed=cfg['seed'], parameters=model.num_params(),
+                init_from=cfg.get('start_from') or 'scratch', lora_rank=cfg.get('lora_rank', 0),
                 training=training, total_seconds=round(time.time() - t_start, 1), test_generations=samples,
                 versions={'python': sys.version.split()[0], 'torch': torch.__version__,
                           'numpy': np.__version__, 'tiktoken': tiktoken.__version__})

@@ -10,6 +10,7 @@ import math
 import os
 
 import model as gpt
+from checkpoint import read_start_model
 from common import UserError
 from tokenizer import TOKENIZER_KINDS
 from words import UNMATCHED_NOTE, detect_domain
@@ -20,7 +21,7 @@ from words import UNMATCHED_NOTE, detect_domain
 # I/O
 out_dir = ''  # '' = models/<domain>_<size>_<YYYYmmdd_HHMMSS>
 dataset_dir = ''  # a prepared folder (train.bin, val.bin, meta.json, tokenizer.json; or nanoGPT's: GPT-2 ids, no meta.json): skips the data steps
-init_from = 'scratch'  # 'scratch' or 'resume' (continue exactly from out_dir/ckpt.pt)
+init_from = 'scratch'  # 'scratch', 'resume' (continue exactly from out_dir/ckpt.pt), a folder this product trained, or 'hf:PATH' / 'hf:gpt2' (README, "Start from a model")
 # what to build (data.py, templates.py)
 prompt = ''  # the one sentence describing the model
 size = '12M'  # model preset: '12M', '33M' or '117M' (model.PRESETS), or the original's small, medium, large
@@ -85,6 +86,9 @@ beta1 = 0.9
 beta2 = 0.999
 eps = 1e-8
 grad_clip = 1.0  # 0 = off
+# fine-tuning: a run with a start model (init_from a folder or 'hf:...') takes FINETUNE_DEFAULTS, below
+lora_rank = 0  # 0 = every weight trains; N = only rank-N adapters on the attention and MLP projections (model.py)
+lora_alpha = 0.0  # the adapters' scale is lora_alpha / lora_rank; 0 = 2 * lora_rank (LoRA's usual r=8, alpha=16)
 # evaluation and logging
 eval_interval = 200  # per size*
 eval_iters = 8  # per size*
@@ -122,7 +126,26 @@ SIZE_DEFAULTS = {  # setting: (12M, 33M, 117M); 117M's are GPT-1's own (the pape
     'patience': (3, 3, 4),
     'doc_aligned': (True, True, True),
 }
-CHOICES = {'init_from': ('scratch', 'resume'), 'size': tuple(gpt.PRESETS), 'tokenizer': TOKENIZER_KINDS,
+# A run that starts from a model fine-tunes it: for whatever its config and flags leave alone it takes this table's
+# column for the start model's size, over SIZE_DEFAULTS. A lower peak rate, so what the model knows is adjusted
+# rather than washed out; a short warm-up (the weights are good already); a few passes over the data (epochs,
+# unless max_iters is set) with frequent evaluations and early stopping on val; and the 12M template budget
+# for every size: the data fit the task, not the model (a teacher's and users' own text are as above). GPT-1's
+# own fine-tuning (paper section 4.1): rate 6.25e-5, batch 32, 3 epochs, warm-up over 0.2% of the steps.
+# Chosen, not yet measured: README, "Start from a model", says how to compare with a run from scratch.
+FINETUNE_DEFAULTS = {  # setting: (12M, 33M, 117M)
+    'initial_tokens': (1_600_000, 1_600_000, 1_600_000),
+    'final_tokens': (800_000, 800_000, 800_000),
+    'epochs': (2.0, 2.0, 2.0),
+    'learning_rate': (3e-4, 2e-4, 1e-4),
+    'min_lr': (3e-5, 2e-5, 1e-5),
+    'warmup_iters': (20, 20, 20),
+    'batch_size': (4, 4, 8),
+    'gradient_accumulation_steps': (1, 1, 4),  # 117M: GPT-1's 32 sequences a step
+    'eval_interval': (100, 100, 20),
+    'patience': (3, 3, 3),
+}
+CHOICES = {'size': tuple(gpt.PRESETS), 'tokenizer': TOKENIZER_KINDS,
            'generation_method': ('template', 'ollama', 'openai'), 'fallback': ('template', 'none'),
            'teacher_device': ('cpu', 'gpu'), 'device': ('auto', 'cpu', 'cuda', 'mps'),
            'dtype': ('auto', 'float32', 'bfloat16', 'float16'), 'compile': ('auto', True, False),
@@ -137,7 +160,8 @@ LIMITS = {**{k: (1, None) for k in ('batch_size', 'gradient_accumulation_steps',
                                     'weight_decay', 'eps', 'grad_clip', 'patience', 'gen_temperature', 'cpu_peak_flops',
                                     'connect_timeout_s', 'generate_timeout_s', 'judge_timeout_s')},
           'dropout': (0.0, 0.9), 'val_fraction': (0.0, 0.5), 'fim_rate': (0.0, 1.0), 'beta1': (0.0, 0.9999), 'beta2': (0.0, 0.9999),
-          'gen_top_p': (0.01, 1.0), 'max_level': (1, 5), 'eval_problems': (0, None), 'quality_samples': (0, None)}
+          'gen_top_p': (0.01, 1.0), 'max_level': (1, 5), 'eval_problems': (0, None), 'quality_samples': (0, None),
+          'lora_rank': (0, None), 'lora_alpha': (0, None)}
 
 
 def help_text(usage):
@@ -153,7 +177,9 @@ def help_text(usage):
 def load_config(argv, settings=None):
     """The settings as a dict: the defaults above, then config files and --key=value flags in argv order,
     then the dict settings (train.run's), each checked alike; then the size's SIZE_DEFAULTS for whatever
-    none of them chose, and the size preset's shape wherever a shape setting was left at 0."""
+    none of them chose, and the size preset's shape wherever a shape setting was left at 0. A run that starts
+    from a model (init_from) takes that model's shape and size instead, and FINETUNE_DEFAULTS over SIZE_DEFAULTS;
+    cfg['start_from'] names the model ('' from scratch; a resumed run's from its config.json)."""
     cfg, chosen = apply_overrides(DEFAULTS, CHOICES, LIMITS, argv)
     if not isinstance(settings or {}, dict):
         raise UserError(f"settings must be a dict like {{'prompt': '...'}}, got {type(settings).__name__}")
@@ -161,9 +187,20 @@ def load_config(argv, settings=None):
         key = setting_name(str(key))
         set_setting(cfg, DEFAULTS, CHOICES, LIMITS, key, value, 'settings')
         chosen.add(key)
+    start = read_start_model(cfg['init_from'], cfg['out_dir'])
+    cfg['start_from'] = start['spec'] if start else ''
+    if start:
+        take_start_model(cfg, chosen, start)
+    elif cfg['lora_rank']:
+        raise UserError("lora_rank trains adapters on a model that already knows something: set init_from to a "
+                        "trained folder or 'hf:...' as well (README, 'Start from a model')")
+    column = tuple(gpt.PRESETS).index(cfg['size'])
     for key, values in SIZE_DEFAULTS.items():
         if key not in chosen:
-            cfg[key] = values[tuple(gpt.PRESETS).index(cfg['size'])]
+            cfg[key] = values[column]
+    for key, values in FINETUNE_DEFAULTS.items() if start else ():
+        if key not in chosen and not (key == 'epochs' and 'max_iters' in chosen):  # a set max_iters stays
+            cfg[key] = values[column]
     for key in ('initial_tokens', 'final_tokens'):
         if key not in chosen and (cfg['generation_method'] != 'template' or cfg['sources']):
             cfg[key] = 0  # a teacher's budget is data.SIZE_TOKEN_TARGETS; users' own text has none
@@ -175,6 +212,39 @@ def load_config(argv, settings=None):
     if cfg['tokenizer'] == 'gpt2':
         cfg['vocab_size'] = 50257
     return cfg
+
+
+def take_start_model(cfg, chosen, start):
+    """A run started from a model is that model: its shape, tokenizer and size (the column of the tables
+    above). A setting that says otherwise is refused in one line; block_size may be lowered, not raised."""
+    args = start['model_args']
+    fixed = dict({k: args[k] for k in ('n_layer', 'n_head', 'n_embd', 'block_size', 'vocab_size', 'bias', 'norm_first')},
+                 size=start['size'] or nearest_size(args), tokenizer=start['tokenizer'])
+    for key, value in fixed.items():
+        shorter = key == 'block_size' and 0 < cfg[key] < value
+        if key in chosen and cfg[key] not in (0, value) and not shorter:
+            why = (f"it learned positions up to {value} only: use at most that" if key == 'block_size' else
+                   f"a run started from a model keeps its shape and tokenizer: drop the {key} setting")
+            raise UserError(f"init_from={start['spec']!r} is a model with {key}={value!r}, but the settings say "
+                            f"{key}={cfg[key]!r}; {why}")
+        if not shorter:
+            cfg[key] = value
+
+
+def nearest_size(model_args):
+    """The size preset nearest a model's parameter count (on a log scale), for a model not trained here."""
+    def params(a):
+        return 12 * a['n_layer'] * a['n_embd'] ** 2 + (a['vocab_size'] + a['block_size']) * a['n_embd']
+    return min(gpt.PRESETS, key=lambda size: abs(math.log(params(gpt.PRESETS[size]) / params(model_args))))
+
+
+def finetune_note(cfg):
+    """The line a run started from a model prints: the fine-tuning defaults it runs with."""
+    column = tuple(gpt.PRESETS).index(cfg['size'])
+    taken = [f"{k}={cfg[k]:{',' if isinstance(cfg[k], int) else 'g'}}" for k, values in FINETUNE_DEFAULTS.items()
+             if cfg[k] == values[column]]
+    return (f"fine-tuning {cfg['start_from']} with the {cfg['size']} column of settings.FINETUNE_DEFAULTS: "
+            f"{', '.join(taken) or 'none of them'} (a config or flag sets any of them)")
 
 
 def set_setting(cfg, defaults, choices, limits, key, value, where):

@@ -1,14 +1,18 @@
 """
 Tokenizers: a byte-level BPE trained on the run's own text (as GPT-1 learned its BPE on its corpus), or
 GPT-2's through tiktoken, and the tokenizer.json that carries either from the data step to sample.py.
-Both are tiktoken Encodings, so encoding is tiktoken's fast code whichever was chosen.
+Both are tiktoken Encodings, so encoding is tiktoken's fast code whichever was chosen. A run started from
+GPT-1's own weights (init_from='hf:openai-gpt') uses GPT-1's tokenizer, read here with the standard library
+(GPT1Tokenizer, at the end), behind the same interface.
 """
 import base64
 import collections
 import heapq
 import json
+import math
 import os
 import re
+import unicodedata
 
 import tiktoken
 
@@ -172,18 +176,26 @@ def encode_start(enc, text):
     return enc.encode(text, allowed_special='all') if text else [enc.eot_token]
 
 
-def save_tokenizer(enc, path):
-    """Write enc as JSON: {"type": "gpt2"}, or a BPE's pattern, base64 token bytes by rank and specials."""
+def tokenizer_json(enc):
+    """enc as the text of a tokenizer.json: {"type": "gpt2"}, a BPE's pattern, base64 token bytes by rank and
+    specials, or GPT-1's vocabulary and merges. The same tokenizer always gives the same text."""
     if enc.name == "gpt2":
         obj = {"type": "gpt2"}
     elif enc.name == "gpt2+specials":
         obj = {"type": "gpt2", "special_tokens": enc._special_tokens}
+    elif enc.name == GPT1Tokenizer.name:
+        obj = {"type": "gpt1", "vocab": enc.vocab, "merges": enc.merges, "special_tokens": enc._special_tokens}
     else:
         by_rank = sorted(enc._mergeable_ranks.items(), key=lambda kv: kv[1])
         obj = {"type": "bpe", "name": enc.name, "pattern": enc._pat_str,
                "tokens": [base64.b64encode(b).decode("ascii") for b, _ in by_rank],
                "special_tokens": enc._special_tokens}
-    write_atomic(path, json.dumps(obj))
+    return json.dumps(obj)
+
+
+def save_tokenizer(enc, path):
+    """Write enc as tokenizer.json (tokenizer_json)."""
+    write_atomic(path, tokenizer_json(enc))
 
 
 def load_tokenizer(path):
@@ -194,6 +206,8 @@ def load_tokenizer(path):
         if obj["type"] == "gpt2":
             specials = obj.get("special_tokens", {})
             return get_gpt2_with_specials(sorted(specials, key=specials.get))
+        if obj["type"] == "gpt1":
+            return GPT1Tokenizer(obj["vocab"], obj["merges"], {k: int(v) for k, v in obj["special_tokens"].items()})
         ranks = {base64.b64decode(t): i for i, t in enumerate(obj["tokens"])}
         return tiktoken.Encoding(obj["name"], pat_str=obj["pattern"], mergeable_ranks=ranks,
                                  special_tokens={k: int(v) for k, v in obj["special_tokens"].items()})
@@ -219,3 +233,143 @@ def make_tokenizer(kind, texts, vocab_size, split_digits=False, specials=()):
         return get_gpt2_with_specials(specials)
     raise UserError(f"unknown tokenizer {kind!r}; choose one of {', '.join(TOKENIZER_KINDS)}")
 
+
+
+def with_specials(enc, specials):
+    """enc with every name in specials it lacks added after its last id: a start model's tokenizer, grown
+    for data that needs chat or fill-in-the-middle tokens (the model's token table grows with it)."""
+    missing = [name for name in specials if name not in enc._special_tokens]
+    if not missing:
+        return enc
+    grown = _with_specials(enc._special_tokens, missing)
+    if enc.name.startswith("gpt2"):
+        return get_gpt2_with_specials(sorted(set(grown) - {EOT}, key=grown.get))
+    if enc.name == GPT1Tokenizer.name:
+        return GPT1Tokenizer(enc.vocab, enc.merges, grown)
+    return tiktoken.Encoding(enc.name, pat_str=enc._pat_str, mergeable_ranks=enc._mergeable_ranks, special_tokens=grown)
+
+
+# -----------------------------------------------------------------------------
+# GPT-1's own tokenizer (vocab.json + merges.txt of transformers' openai-gpt folder): BPE over lower-cased
+# words whose last symbol carries '</w>'. The original split words with ftfy and spaCy; this is transformers'
+# OpenAIGPTTokenizer, which does without them (tokenizers' BertNormalizer and BertPreTokenizer, BERT's
+# BasicTokenizer rules), and gives the same ids (tests/test_start_model.py). Where that differs from the
+# original: README, "Start from a model".
+
+WORD_END = "</w>"
+UNK = "<unk>"
+# the blocks BERT counts as Chinese characters: each becomes a word of its own
+CJK_RANGES = ((0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x20000, 0x2A6DF), (0x2A700, 0x2B73F), (0x2B740, 0x2B81F),
+              (0x2B820, 0x2CEAF), (0xF900, 0xFAFF), (0x2F800, 0x2FA1F))
+ASCII_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")  # BERT counts $, +, ^ ... as punctuation too
+
+
+def gpt1_normalize(text):
+    """BertNormalizer: control characters dropped, whitespace made spaces, spaces around CJK ideographs,
+    accents stripped (NFD, then no combining marks), then lower case, character by character."""
+    out = []
+    for c in text:
+        if c in "\t\n\r" or (c.isspace() and not unicodedata.category(c).startswith("C")):
+            out.append(" ")
+        elif c in "\x00\ufffd" or unicodedata.category(c).startswith("C"):
+            continue
+        elif any(lo <= ord(c) <= hi for lo, hi in CJK_RANGES):
+            out.append(f" {c} ")
+        else:
+            out.append(c)
+    decomposed = unicodedata.normalize("NFD", "".join(out))
+    return "".join(c.lower() for c in decomposed if unicodedata.category(c) != "Mn")
+
+
+def gpt1_words(text):
+    """The words GPT-1's BPE sees: normalized text split at whitespace, each punctuation mark a word."""
+    words = []
+    for chunk in gpt1_normalize(text).split():
+        word = ""
+        for c in chunk:
+            if c in ASCII_PUNCTUATION or unicodedata.category(c).startswith("P"):
+                words += [word, c] if word else [c]
+                word = ""
+            else:
+                word += c
+        if word:
+            words.append(word)
+    return words
+
+
+class GPT1Tokenizer:
+    """GPT-1's BPE behind the part of a tiktoken Encoding this project calls (encode_ordinary, encode, decode,
+    decode_single_token_bytes, eot_token, n_vocab, _special_tokens). Special tokens come after the vocabulary:
+    GPT-1 had no <|endoftext|>, so a run adds one (as GPT-1's fine-tuning added its start and end tokens).
+    A character the vocabulary lacks becomes <unk> when the vocabulary has it, and is left out otherwise."""
+    name = "gpt1"
+
+    def __init__(self, vocab, merges, special_tokens):
+        self.vocab, self.merges, self._special_tokens = dict(vocab), list(merges), dict(special_tokens)
+        self.ranks = {tuple(m.split(" ")): i for i, m in enumerate(self.merges)}
+        self.tokens = {i: t for t, i in {**self.vocab, **self._special_tokens}.items()}
+        self.n_vocab = max(self.tokens) + 1
+        self.eot_token = self._special_tokens[EOT]
+        self.cache = {}
+
+    def word_ids(self, word):
+        """One word's ids: its characters (the last with '</w>'), merged pair by pair in the merges' order."""
+        if word not in self.cache:
+            pieces = list(word[:-1]) + [word[-1] + WORD_END]
+            symbols = [p if p in self.vocab else None for p in pieces]  # None: unknown, never merged
+            while len(symbols) > 1:
+                pairs = [(self.ranks.get(p, math.inf), p) for p in zip(symbols, symbols[1:])]
+                rank, best = min(pairs, key=lambda rp: rp[0])
+                if rank == math.inf:
+                    break
+                merged, i = [], 0
+                while i < len(symbols):  # every occurrence, left to right
+                    if i + 1 < len(symbols) and (symbols[i], symbols[i + 1]) == best:
+                        merged.append(best[0] + best[1])
+                        i += 2
+                    else:
+                        merged.append(symbols[i])
+                        i += 1
+                symbols = merged
+            unk = self.vocab.get(UNK)
+            ids = [self.vocab.get(s, unk) if s is not None else unk for s in symbols]
+            self.cache[word] = [i for i in ids if i is not None]
+        return self.cache[word]
+
+    def encode_ordinary(self, text):
+        return [i for word in gpt1_words(text) for i in self.word_ids(word)]
+
+    def encode_ordinary_batch(self, texts):
+        return [self.encode_ordinary(t) for t in texts]
+
+    def encode(self, text, allowed_special="all"):
+        """Like tiktoken's: the special tokens named in text (all of them, or those in allowed_special) are those
+        tokens; the rest is encoded as ordinary text."""
+        names = self._special_tokens if allowed_special == "all" else set(allowed_special)
+        if not names:
+            return self.encode_ordinary(text)
+        ids = []
+        for piece in re.split("(" + "|".join(map(re.escape, names)) + ")", text):
+            ids += [self._special_tokens[piece]] if piece in names else self.encode_ordinary(piece)
+        return ids
+
+    def decode(self, ids):
+        """As transformers' BPEDecoder: each '</w>' is a space, except at the very end."""
+        ids = list(ids)
+        return "".join(self.tokens[t].replace(WORD_END, "" if i == len(ids) - 1 else " ") for i, t in enumerate(ids))
+
+    def decode_single_token_bytes(self, token):
+        return self.tokens[token].replace(WORD_END, " ").encode("utf-8")
+
+
+def read_gpt1_tokenizer(vocab_path, merges_path, specials=()):
+    """GPT-1's tokenizer from vocab.json and merges.txt, with <|endoftext|> and specials added after it."""
+    try:
+        with open(vocab_path, encoding="utf-8") as f:
+            vocab = json.load(f)
+        with open(merges_path, encoding="utf-8") as f:
+            merges = [line.rstrip("\n") for line in f if line.strip() and not line.startswith("#version")]
+    except (OSError, ValueError) as e:
+        raise UserError(f"could not read GPT-1's tokenizer from {vocab_path} and {merges_path} "
+                        f"({type(e).__name__}: {e}); download the model's files again") from None
+    return GPT1Tokenizer(vocab, merges, _with_specials({EOT: max(vocab.values()) + 1}, specials))

@@ -26,7 +26,8 @@ import sample
 import settings
 import token_files
 import words
-from checkpoint import check_resume_data, load_resume_checkpoint, public, save_checkpoint
+from checkpoint import (check_resume_data, check_start_tokenizer, load_resume_checkpoint, load_start_weights, public,
+                        save_checkpoint)
 from common import (UserError, available_memory_bytes, exit_code, exit_interrupted, folder_lock, quoted,
                     remove_stale_temp_files, run_command, signals_deferred, write_atomic)
 from progress import Progress, format_duration, write_loss_svg
@@ -218,19 +219,26 @@ def check_memory_fits(cfg, job, vocab_size):
 
 
 def build_model(cfg, job, vocab_size, ckpt):
-    """The GPT and its optimizer (AdamW or Muon), new or from the checkpoint. Returns (model, optimizer, model_args)."""
+    """The GPT and its optimizer (AdamW or Muon): new, restored from the checkpoint, or with the start model's weights; with LoRA
+    adapters (only they train) when lora_rank is set. Returns (model, optimizer, model_args)."""
     model_args = dict({k: cfg[k] for k in MODEL_KEYS}, vocab_size=vocab_size)
     if ckpt is not None:
         model_args = ckpt['model_args']
     raw_model = gpt.GPT(gpt.GPTConfig(**model_args)).to(job.device)
+    if ckpt is not None:
+        raw_model.load_state_dict(ckpt['model'])
+    elif cfg['start_from']:
+        load_start_weights(raw_model, cfg['start_from'])
     n = raw_model.num_params()
     job.log(f"model: {f'{n / 1e6:.1f}M' if n >= 1e6 else f'{n:,}'} parameters ({model_args['n_layer']} layers, "
             f"{model_args['n_embd']} wide, {model_args['n_head']} heads, context {cfg['block_size']}, "
-            f"vocab {model_args['vocab_size']})")
+            f"vocab {model_args['vocab_size']})" + (f", from {cfg['start_from']}" if cfg['start_from'] else ''))
+    if cfg['lora_rank']:
+        trained = gpt.add_lora(raw_model, cfg['lora_rank'], cfg['lora_alpha'], ckpt and ckpt.get('lora'))
+        job.log(f"LoRA rank {cfg['lora_rank']}: {trained:,} adapter parameters train, the model's {n:,} are frozen")
     optimizer = raw_model.configure_optimizer(cfg['weight_decay'], cfg['learning_rate'], (cfg['beta1'], cfg['beta2']),
                                               cfg['eps'], job.dev, cfg['muon_learning_rate'] * (cfg['optimizer'] == 'muon'))
     if ckpt is not None:
-        raw_model.load_state_dict(ckpt['model'])
         optimizer.load_state_dict(ckpt['optimizer'])
     return raw_model, optimizer, model_args
 
@@ -270,6 +278,9 @@ def check_folder_is_free(cfg):
     if trained and cfg['init_from'] != 'resume' and not cfg['overwrite']:
         raise UserError(f"{out} already holds a trained model ({trained[0]}); continue it with --init_from=resume, "
                         f"train into another --out_dir, or pass --overwrite=True to replace it")
+    if cfg['start_from'] and os.path.abspath(cfg['start_from'].removeprefix('hf:')) == os.path.abspath(out):
+        raise UserError(f"out_dir {out} is the folder this run starts from; a run started from a model writes a new "
+                        f"folder and leaves that one as it is: pass another --out_dir")
 
 
 def train_run(cfg, job):
@@ -279,10 +290,14 @@ def train_run(cfg, job):
     data_settings = data.data_settings(cfg)
     ckpt = load_resume_checkpoint(cfg, job.device, data_settings) if cfg['init_from'] == 'resume' else None
     check_memory_fits(cfg, job, cfg['vocab_size'])
+    if cfg['start_from']:
+        log(settings.finetune_note(cfg))
     dataset_dir, meta, enc, data_info = prepare_dataset(cfg, job)
     check_memory_fits(cfg, job, meta['vocab_size'])
     if ckpt is not None:
         check_resume_data(ckpt, cfg, dataset_dir, meta)
+    elif cfg['start_from']:
+        check_start_tokenizer(cfg['start_from'], enc, dataset_dir)
     raw_model, optimizer, model_args = build_model(cfg, job, meta['vocab_size'], ckpt)
     fingerprint = token_files.fingerprint(dataset_dir)
     batch_gen = torch.Generator().manual_seed(cfg['seed'] + job.rank)
@@ -316,7 +331,8 @@ def train_run(cfg, job):
 
     def checkpoint():
         save_checkpoint(ckpt_path, {
-            'model': raw_model.state_dict(), 'optimizer': optimizer.state_dict(), 'model_args': model_args,
+            'model': gpt.merged_state_dict(raw_model), 'lora': gpt.lora_state_dict(raw_model),  # a plain GPT on disk
+            'optimizer': optimizer.state_dict(), 'model_args': model_args,
             'iter_num': iter_num, 'best_val_loss': best_val, 'best_iter': best_iter, 'stale_evals': stale_evals,
             'config': public(cfg), 'data_settings': public(data_settings), 'data_fingerprint': fingerprint,
             'rng': {'batch': batch_gen.get_state(), 'torch': torch.get_rng_state()}})
@@ -338,7 +354,7 @@ def train_run(cfg, job):
                     best_val, best_iter, stale_evals = split_losses['val'], iter_num, 0
                     if master:  # model.safetensors always holds the best weights so far
                         write_atomic(os.path.join(out, 'model.safetensors'), lambda f: gpt.save_safetensors(
-                            raw_model.state_dict(), f, {'iter': iter_num, 'val_loss': best_val}))
+                            gpt.merged_state_dict(raw_model), f, {'iter': iter_num, 'val_loss': best_val}))
                 else:
                     stale_evals += 1
                 if master:
@@ -379,6 +395,7 @@ def train_run(cfg, job):
         training = {'iterations': iter_num, 'tokens_seen': iter_num * tokens_per_iter,
                     'seconds': round(time.time() - t_train, 1), 'final_train_loss': last_loss, 'best_val_loss': best_val,
                     'best_iter': best_iter, 'stop_reason': stop_reason, 'device': job.dev, 'dtype': job.dtype}
+        gpt.merge_lora(raw_model)  # a plain GPT again, to take the best weights
         raw_model.load_state_dict(gpt.load_safetensors(os.path.join(out, 'model.safetensors')), strict=False)
         return sample.after_training(raw_model, enc, cfg, job.device, data_info, training, t_start, log)
     return {}

@@ -40,3 +40,11 @@ def test_asking_for_a_missing_device_is_one_line():
     r = subprocess.run([sys.executable, 'bench.py', '--device=cuda', '--parts=train'], cwd=ROOT, capture_output=True,
                        text=True, timeout=120)
     assert r.returncode == 1 and r.stderr.count('\n') == 1 and "device 'cuda' asked for" in r.stderr
+
+
+def test_bench_trains_lora_adapters_only_when_asked():
+    full, lora = (run_bench('--parts=train', '--dtype=float32', *flags)['train'][0] for flags in ([], ['--lora_rank=2']))
+    assert full['lora_rank'] == 0 and full['trainable_params_M'] == pytest.approx(full['params_M'], abs=0.005)
+    per_block = 2 * ((32 + 96) + (32 + 32) + (32 + 128) + (128 + 32))  # rank x (in + out) per adapted layer
+    assert lora['lora_rank'] == 2 and lora['trainable_params_M'] == round(per_block / 1e6, 3)
+    assert lora['tokens_per_s'] > 0

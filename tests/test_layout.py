@@ -76,8 +76,9 @@ def test_the_tools_import_only_the_bottom_floor():
     assert project_imports('tokenizer') == {'common'}
     assert project_imports('refine') == {'tokenizer', 'words'}
     assert project_imports('token_files') == {'common', 'tokenizer'}
-    # checkpoints are told the data settings by train.py, so they sit below the pipeline
-    assert project_imports('checkpoint') == {'common', 'token_files'}
+    # checkpoints are told the data settings by train.py, so they sit below the pipeline; a start model comes
+    # through the tools beside them (a Hugging Face folder's reader, the tokenizer) and model.py's file reader
+    assert project_imports('checkpoint') == {'common', 'huggingface', 'model', 'token_files', 'tokenizer'}
 
 
 def test_the_export_and_the_server_sit_below_sample_py():

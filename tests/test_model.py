@@ -228,3 +228,80 @@ def test_peak_flops_by_gpu_name(monkeypatch):
     assert gpt.device_peak_flops('cuda', torch.bfloat16) == 312e12
     assert gpt.device_peak_flops('cpu', torch.float32, configured=1e12) == 1e12
     assert gpt.device_peak_flops('cpu', torch.float32) > 1e9  # measured
+
+
+# --- LoRA: frozen weights, trained low-rank adapters, merged back into a plain GPT
+
+def lora_tiny(rank=4, norm_first=False):
+    m = tiny(norm_first=norm_first).train()
+    trainable = gpt.add_lora(m, rank)
+    return m, trainable
+
+
+@pytest.mark.parametrize('rank', [1, 4])
+def test_lora_trains_only_the_adapters_rank_times_in_plus_out_per_layer(rank):
+    m, trainable = lora_tiny(rank)
+    C, L = 32, 2
+    per_block = rank * ((C + 3 * C) + (C + C) + (C + 4 * C) + (4 * C + C))  # c_attn, attn c_proj, c_fc, mlp c_proj
+    assert trainable == L * per_block
+    named = {n for n, p in m.named_parameters() if p.requires_grad}
+    assert named == {f'h.{i}.{layer}.lora_{ab}' for i in range(L) for layer in gpt.LORA_LAYERS for ab in 'AB'}
+    opt = m.configure_optimizer(0.01, 1e-3, (0.9, 0.999), 1e-8, 'cpu')
+    assert sum(p.numel() for g in opt.param_groups for p in g['params']) == trainable
+
+
+def test_adapters_start_as_no_change_to_the_model():
+    x = torch.randint(0, 64, (2, 16))
+    before = tiny()(x)[0]
+    m, _ = lora_tiny()
+    assert torch.equal(m.eval()(x)[0], before)  # B starts at zero
+
+
+def test_a_lora_step_changes_only_the_adapters():
+    m, _ = lora_tiny()
+    before = {k: v.clone() for k, v in m.state_dict().items()}
+    opt = m.configure_optimizer(0.01, 1e-2, (0.9, 0.999), 1e-8, 'cpu')
+    x = torch.randint(0, 64, (4, 16))
+    for _ in range(2):
+        m(x[:, :-1], x[:, 1:])[1].backward()
+        opt.step()
+        opt.zero_grad()
+    changed = {k for k, v in m.state_dict().items() if not torch.equal(v, before[k])}
+    assert changed and all('.lora_' in k for k in changed)
+    assert {k for k in changed if k.endswith('lora_B')}  # B left zero, so the model has really changed
+
+
+@pytest.mark.parametrize('norm_first', [False, True], ids=['post-LN', 'pre-LN'])
+def test_merged_model_equals_the_unmerged_one(norm_first):
+    m, _ = lora_tiny(norm_first=norm_first)
+    with torch.no_grad():
+        for name, p in m.named_parameters():
+            if '.lora_B' in name:
+                p.normal_(0, 0.05)  # as after some training
+    x = torch.randint(0, 64, (2, 16))
+    m.eval()
+    unmerged = m(x)[0]
+    saved = gpt.merged_state_dict(m)
+    plain = tiny(norm_first=norm_first)
+    plain.load_state_dict(saved)  # strict: a plain GPT's tensors, no adapters
+    gpt.merge_lora(m)
+    assert not any('.lora_' in k for k in m.state_dict())
+    assert all(p.requires_grad for p in m.parameters())
+    assert (m(x)[0] - unmerged).abs().max().item() < 1e-5
+    assert (plain(x)[0] - unmerged).abs().max().item() < 1e-5
+
+
+def test_adapters_saved_beside_merged_weights_resume_as_they_were():
+    m, _ = lora_tiny()
+    with torch.no_grad():
+        for name, p in m.named_parameters():
+            if '.lora_B' in name:
+                p.normal_(0, 0.05)
+    x = torch.randint(0, 64, (2, 16))
+    out = m.eval()(x)[0]
+    merged, adapters = gpt.merged_state_dict(m), gpt.lora_state_dict(m)
+    again = tiny()
+    again.load_state_dict(merged)
+    gpt.add_lora(again, 4, adapters=adapters)
+    assert all(torch.equal(again.state_dict()[k], v) for k, v in adapters.items())
+    assert (again.eval()(x)[0] - out).abs().max().item() < 1e-5

@@ -1,5 +1,7 @@
 """settings.py: defaults, config files and flags, and the one-line errors for settings that cannot work."""
+import json
 import os
+import shutil
 
 import pytest
 
@@ -133,9 +135,30 @@ def test_the_defaults_block_shows_the_12M_column_of_the_size_table():
     assert all(len(v) == len(gpt.PRESETS) for v in settings.SIZE_DEFAULTS.values())
 
 
+# presets that start from a model, which must be on disk when they load: a folder the user trained, GPT-2
+STARTS_FROM_A_MODEL = ('cooking_from_general.py', 'chat_gpt2_finetune.py')
+
+
+@pytest.fixture
+def start_models(trained_run, tmp_path, monkeypatch):
+    """Stand-ins where those presets look: a trained folder at models/general_small under the working folder,
+    and GPT-2's config.json in the Hugging Face cache (settings read a start model's shape, not its weights)."""
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(trained_run, tmp_path / 'models' / 'general_small')
+    snapshot = tmp_path / 'hub' / 'models--gpt2' / 'snapshots' / 'rev'
+    snapshot.mkdir(parents=True)
+    (snapshot / 'config.json').write_text(json.dumps({'model_type': 'gpt2', 'architectures': ['GPT2LMHeadModel'],
+                                                      'n_layer': 12, 'n_head': 12, 'n_embd': 768, 'n_positions': 1024,
+                                                      'vocab_size': 50257, 'activation_function': 'gelu_new'}))
+    (snapshot / 'model.safetensors').write_bytes(b'')  # present; its weights are read only when training starts
+    monkeypatch.setenv('HF_HUB_CACHE', str(tmp_path / 'hub'))
+
+
 @pytest.mark.parametrize('name', sorted(n for n in os.listdir(os.path.join(ROOT, 'configs')) if n.endswith('.py')))
-def test_every_preset_loads_and_the_template_presets_change_no_default(name):
+def test_every_preset_loads_and_the_template_presets_change_no_default(name, request):
     path = os.path.join(ROOT, 'configs', name)
+    if name in STARTS_FROM_A_MODEL:
+        request.getfixturevalue('start_models')
     cfg = settings.load_config([path])
     assert (cfg['prompt'] or cfg['sources']) and cfg['size'] in gpt.PRESETS
     if name in ('cooking_small.py', 'poetry_small.py', 'technical_small.py', 'general_small.py', 'cooking_medium.py'):
@@ -143,3 +166,21 @@ def test_every_preset_loads_and_the_template_presets_change_no_default(name):
         exec(open(path, encoding='utf-8').read(), {}, namespace)
         assert set(namespace) == {'prompt', 'size'}  # everything else is its size's column of SIZE_DEFAULTS
         assert cfg == settings.load_config([f"--prompt={cfg['prompt']}", f"--size={cfg['size']}"])
+
+
+def test_the_presets_that_start_from_a_model_take_its_shape_and_the_fine_tuning_defaults(start_models):
+    general = settings.load_config([os.path.join(ROOT, 'configs', 'cooking_from_general.py')])
+    assert general['start_from'] == 'models/general_small' and general['n_embd'] == 32  # the stand-in's shape
+    assert general['learning_rate'] == settings.FINETUNE_DEFAULTS['learning_rate'][0]
+    chat = settings.load_config([os.path.join(ROOT, 'configs', 'chat_gpt2_finetune.py')])
+    assert chat['start_from'] == 'hf:gpt2' and chat['size'] == '117M' and chat['norm_first'] and chat['block_size'] == 640
+    assert chat['learning_rate'] == settings.FINETUNE_DEFAULTS['learning_rate'][2] and chat['tokenizer'] == 'gpt2'
+
+
+def test_without_their_model_those_presets_say_how_to_get_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv('HF_HUB_CACHE', str(tmp_path / 'empty_cache'))
+    with pytest.raises(UserError, match=r"'models/general_small' is no folder here"):
+        settings.load_config([os.path.join(ROOT, 'configs', 'cooking_from_general.py')])
+    with pytest.raises(UserError, match=r"huggingface-cli download gpt2"):
+        settings.load_config([os.path.join(ROOT, 'configs', 'chat_gpt2_finetune.py')])
