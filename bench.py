@@ -27,7 +27,9 @@ import time
 
 import torch
 
+import hardware
 import model as gpt
+import optimizers
 import settings
 import token_files
 import train
@@ -53,8 +55,8 @@ def bench_train(args, dtype_name, compile_model):
                          n_head=args.n_head, n_embd=args.n_embd, dropout=args.dropout)
     raw = gpt.GPT(conf).to(args.device)
     trainable = gpt.add_lora(raw, args.lora_rank) if args.lora_rank else raw.num_params()
-    optimizer = raw.configure_optimizer(0.01, 3e-4, (0.9, 0.999), 1e-8, args.device,
-                                        settings.DEFAULTS['muon_learning_rate'] * (args.optimizer == 'muon'))
+    optimizer = optimizers.configure_optimizer(raw, 0.01, 3e-4, (0.9, 0.999), 1e-8, args.device,
+                                               settings.DEFAULTS['muon_learning_rate'] * (args.optimizer == 'muon'))
     ptdtype = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}[dtype_name]
     ctx = contextlib.nullcontext() if dtype_name == 'float32' else torch.autocast(args.device, dtype=ptdtype)
     scaler = torch.amp.GradScaler(args.device, enabled=dtype_name == 'float16')
@@ -75,7 +77,7 @@ def bench_train(args, dtype_name, compile_model):
         if i >= args.warmup:
             times.append(time.perf_counter() - t0)
     tps = args.batch_size * args.block_size / statistics.median(times)
-    peak = gpt.device_peak_flops(args.device, ptdtype)
+    peak = hardware.device_peak_flops(args.device, ptdtype)
     mfu = raw.flops_per_token() * tps / peak if peak else 0.0
     return {'dtype': dtype_name, 'compile': compile_model, 'optimizer': args.optimizer, 'tokens_per_s': round(tps, 1),
             'mfu': round(mfu, 4) if 0 < mfu <= 1 else None,  # past 100%: the peak was timed on a busy machine
@@ -104,7 +106,7 @@ def bench_loss_match(args, dtype_name):
             conf = gpt.GPTConfig(vocab_size=enc.n_vocab, block_size=args.block_size, n_layer=args.n_layer,
                                  n_head=args.n_head, n_embd=args.n_embd, dropout=0.0)
             m = gpt.GPT(conf).to(args.device)
-            opt = m.configure_optimizer(0.01, 1e-3, (0.9, 0.999), 1e-8, args.device)
+            opt = optimizers.configure_optimizer(m, 0.01, 1e-3, (0.9, 0.999), 1e-8, args.device)
             ptdtype = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}[name]
             ctx = contextlib.nullcontext() if name == 'float32' else torch.autocast(args.device, dtype=ptdtype)
             scaler = torch.amp.GradScaler(args.device, enabled=name == 'float16')
@@ -199,7 +201,7 @@ def main(argv):
     args.device, dtype_name = train.pick_device_and_dtype(cfg)
     parts = args.parts.split(',')
     result = {'machine': {'device': torch.cuda.get_device_name() if args.device == 'cuda' else platform.processor() or platform.machine(),
-                          'cpu_bf16_units': gpt.cpu_has_bf16_units(), 'threads': torch.get_num_threads(), 'torch': torch.__version__,
+                          'cpu_bf16_units': hardware.cpu_has_bf16_units(), 'threads': torch.get_num_threads(), 'torch': torch.__version__,
                           'flash_attention': args.device == 'cuda' and torch.backends.cuda.is_flash_attention_available()},
               'shape': {k: getattr(args, k) for k in ('n_layer', 'n_head', 'n_embd', 'block_size', 'vocab_size', 'batch_size')}}
     if 'train' in parts:

@@ -2,14 +2,13 @@
 GPT-1 (Radford et al. 2018, "Improving Language Understanding by Generative Pre-Training"), by hand.
 
 Read top to bottom: config and presets, attention (fast path and the reference math), the block, the
-model with its key/value-cache generation, the optimizer set-up, LoRA adapters for fine-tuning, the device
-and its peak (for MFU), and a small safetensors writer and reader.
+model with its key/value-cache generation, LoRA adapters for fine-tuning, and a small safetensors writer
+and reader. The optimizers are in optimizers.py, the device and its peak in hardware.py.
 """
 import json
 import math
 import os
 import struct
-import time
 from dataclasses import dataclass
 
 import torch
@@ -216,77 +215,11 @@ class GPT(nn.Module):
                                         generator, stop_tokens))
         return torch.cat([idx] + [t[:, None] for t in new], dim=1)
 
-    # -------------------------------------------------------------------------
-    # Optimizer
-
-    def configure_optimizer(self, weight_decay, learning_rate, betas, eps, device_type, muon_lr=0.0):
-        """AdamW with decay on matrices only: biases, LayerNorm gains and nothing 1-D is decayed.
-        muon_lr > 0: the blocks' weight matrices go to Muon at that rate instead (see Muon below);
-        embeddings, biases and gains stay on AdamW, as in Muon's own recipe."""
-        params = {n: p for n, p in self.named_parameters() if p.requires_grad}
-        hidden = [p for n, p in params.items() if muon_lr > 0 and p.dim() == 2 and n.startswith('h.')]
-        decay = [p for p in params.values() if p.dim() >= 2 and not any(p is q for q in hidden)]
-        no_decay = [p for p in params.values() if p.dim() < 2]
-        seen = [id(p) for p in hidden + decay + no_decay]
-        assert len(seen) == len(set(seen)) == len(params), "every parameter must be in exactly one group"
-        groups = [{'params': decay, 'weight_decay': weight_decay}, {'params': no_decay, 'weight_decay': 0.0}]
-        if hidden:
-            # lr_ratio: the schedule sets every group's lr to the AdamW rate; Muon's is this multiple of it
-            groups.append({'params': hidden, 'weight_decay': 0.0, 'muon': True, 'lr_ratio': muon_lr / learning_rate})
-            return Muon(groups, lr=learning_rate, betas=betas, eps=eps)
-        fused = device_type == 'cuda'  # one kernel for all parameters instead of a loop over them
-        return torch.optim.AdamW(groups, lr=learning_rate, betas=betas, eps=eps, fused=fused)
-
     def flops_per_token(self):
         """Training FLOPs per token: 6 per weight (forward + backward) plus attention (PaLM, appendix B)."""
         c = self.config
         n = self.num_params() - self.wpe.weight.numel()
         return 6 * n + 12 * c.n_layer * c.n_embd * c.block_size
-
-
-def orthogonalise(G, steps=5):
-    """The nearest semi-orthogonal matrix to G, roughly (U V^T of its SVD): Muon's quintic Newton-Schulz
-    iteration, whose coefficients push every singular value towards 1 in few steps (KellerJordan/Muon).
-    In bfloat16, where matrix units make it cheap, as Muon does on GPUs."""
-    X = G.to(torch.bfloat16 if G.is_cuda or cpu_has_bf16_units() else torch.float32)
-    tall = G.size(0) > G.size(1)
-    X = X.T if tall else X  # iterate on the smaller Gram matrix
-    X = X / (X.norm() + 1e-7)  # singular values <= 1, where the iteration converges
-    for _ in range(steps):
-        A = X @ X.T
-        X = 3.4445 * X + (-4.7750 * A + 2.0315 * A @ A) @ X
-    return (X.T if tall else X).to(G.dtype)
-
-
-class Muon(torch.optim.Optimizer):
-    """Muon (Jordan et al. 2024) for the groups marked 'muon', AdamW for the rest. A Muon step takes the
-    gradient's Nesterov momentum and replaces it by its orthogonalised matrix, so every direction of the
-    update moves at the same rate; modded-nanogpt measured 1.5x fewer steps than AdamW at GPT-2 small."""
-
-    def __init__(self, groups, lr, betas=(0.9, 0.999), eps=1e-8, momentum=0.95):
-        super().__init__(groups, dict(lr=lr, betas=betas, eps=eps, momentum=momentum, weight_decay=0.0,
-                                      muon=False, lr_ratio=1.0))
-
-    @torch.no_grad()
-    def step(self, closure=None):
-        for group in self.param_groups:
-            lr, wd = group['lr'] * group['lr_ratio'], group['weight_decay']
-            for p in (p for p in group['params'] if p.grad is not None):
-                state, g = self.state[p], p.grad
-                if group['muon']:
-                    buf = state.setdefault('momentum', torch.zeros_like(p))
-                    buf.lerp_(g, 1 - group['momentum'])
-                    update = orthogonalise(g.lerp(buf, group['momentum']))
-                    p.add_(update, alpha=-lr * max(1, p.size(0) / p.size(1)) ** 0.5)  # same RMS for tall matrices
-                    continue
-                if not state:
-                    state.update(step=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
-                (b1, b2), state['step'] = group['betas'], state['step'] + 1
-                state['m'].lerp_(g, 1 - b1)
-                state['v'].lerp_(g * g, 1 - b2)
-                m_hat = state['m'] / (1 - b1 ** state['step'])
-                v_hat = state['v'] / (1 - b2 ** state['step'])
-                p.mul_(1 - lr * wd).addcdiv_(m_hat, v_hat.sqrt_().add_(group['eps']), value=-lr)
 
 
 def sample_next_token(logits, temperature=1.0, top_k=None, top_p=None, generator=None):
@@ -371,80 +304,6 @@ def merge_lora(model):
             layer.lora_hook.remove()
             del layer.lora_A, layer.lora_B, layer.lora_scale, layer.lora_hook
     return model.requires_grad_(True)
-
-
-# -----------------------------------------------------------------------------
-# The device: which one to run on, and its real peak for model FLOPs utilisation (MFU)
-
-# Dense bf16 tensor-core peaks from the vendors' data sheets, FLOP/s (no sparsity).
-GPU_BF16_PEAK_FLOPS = {
-    'H200': 989e12, 'H100 NVL': 835e12, 'H100 PCIe': 756e12, 'H100': 989e12,  # plain 'H100 80GB HBM3' is SXM
-    'GH200': 989e12, 'B200': 2250e12, 'A100': 312e12, 'A800': 312e12, 'L40S': 362e12, 'L40': 181e12,
-    'L4': 121e12, 'A10G': 70e12, 'A10': 125e12, 'RTX 4090': 165e12, 'RTX 3090': 71e12,
-    'RTX A6000': 155e12, 'V100': 125e12, 'T4': 65e12,
-}
-_measured_cpu_peak = {}
-
-
-def pick_device(name):
-    """'auto' picks cuda, then mps, then cpu; a named device must exist here."""
-    if name == 'auto':
-        return 'cuda' if torch.cuda.is_available() else 'mps' if torch.backends.mps.is_available() else 'cpu'
-    if name == 'cuda' and not torch.cuda.is_available() or name == 'mps' and not torch.backends.mps.is_available():
-        raise ValueError(f"device '{name}' asked for but this machine has none that torch can use; use --device=cpu")
-    return name
-
-
-def cpu_has_bf16_units():
-    """True on CPUs with native bf16 matrix instructions (Intel AMX, AVX512-BF16), where bf16 pays."""
-    try:
-        with open('/proc/cpuinfo') as f:
-            flags = f.read()
-    except OSError:
-        return False
-    return 'amx_bf16' in flags or 'avx512_bf16' in flags
-
-
-def device_peak_flops(device_type, dtype, configured=0.0):
-    """Peak FLOP/s of the device this process runs on. GPUs by name; a CPU measured once with a large
-    matmul in the training dtype (or taken from `configured`). 0 when unknown."""
-    if configured:
-        return configured
-    if device_type == 'cuda':
-        name = torch.cuda.get_device_name()
-        for key in sorted(GPU_BF16_PEAK_FLOPS, key=len, reverse=True):  # 'H100 PCIe' before 'H100'
-            if key in name:
-                peak = GPU_BF16_PEAK_FLOPS[key]
-                return peak if dtype in (torch.bfloat16, torch.float16) else peak / 2  # tf32 rate
-        return 0.0
-    if device_type == 'cpu':
-        if dtype not in _measured_cpu_peak:  # best of several short runs: a busy moment only lowers a run
-            a = torch.randn(1024, 1024, dtype=dtype)
-            b = torch.randn(1024, 1024, dtype=dtype)
-            a @ b
-            best = 0.0
-            for _ in range(5):
-                t0, n = time.perf_counter(), 0
-                while time.perf_counter() - t0 < 0.1:
-                    a @ b
-                    n += 1
-                best = max(best, 2 * 1024 ** 3 * n / (time.perf_counter() - t0))
-            _measured_cpu_peak[dtype] = best
-        return _measured_cpu_peak[dtype]
-    return 0.0
-
-
-def training_memory_bytes(config, batch_size):
-    """About how much memory a training process takes at its peak: the Python and torch runtime, weights,
-    gradients and AdamW's two moments (16 bytes a parameter), and the activations kept for the backward pass
-    of one micro-batch. Activations per layer are ~20 values per token and channel, plus ~5 per attention
-    score where dropout makes attention keep its T x T weights; the logits' three vocab-wide copies come on
-    top. Fitted to the peak resident memory of bench.py's float32 CPU runs (12M: batch 1, 8 and 32, dropout
-    0 and 0.1; 33M: batch 8), where it is within 10% (and above, for 33M with dropout)."""
-    L, H, C, T, V = config.n_layer, config.n_head, config.n_embd, config.block_size, config.vocab_size
-    n_params = 12 * L * C * C + (V + T) * C
-    per_sequence = 4 * (20 * L * T * C + (5 * L * H * T * T if config.dropout > 0 else 0) + 3 * T * V)
-    return 350 * 2**20 + 16 * n_params + batch_size * per_sequence
 
 
 # -----------------------------------------------------------------------------

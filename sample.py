@@ -24,6 +24,7 @@ import numpy as np
 import tiktoken
 import torch
 
+import hardware
 import model as gpt
 from common import UserError, quoted, run_command, write_atomic
 import quality
@@ -331,7 +332,7 @@ def main(argv):
         raise UserError("--max_new_tokens and --num_samples must be at least 1, --temperature and --top_k at least 0, "
                         "--top_p in (0, 1]")
     try:
-        args.device = gpt.pick_device(args.device)
+        args.device = hardware.pick_device(args.device)
     except ValueError as e:
         raise UserError(str(e)) from None
     model, enc = load_model(args.out_dir, 'cpu' if args.export_hf else args.device, args.weights)

@@ -21,7 +21,9 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel as DDP
 
 import data
+import hardware
 import model as gpt
+import optimizers
 import sample
 import settings
 import token_files
@@ -52,7 +54,7 @@ def get_lr(it, cfg):
 
 def pick_device_and_dtype(cfg):
     try:
-        dev = gpt.pick_device(cfg['device'])
+        dev = hardware.pick_device(cfg['device'])
     except ValueError as e:
         raise UserError(str(e)) from None
     if dev == 'cuda':
@@ -61,7 +63,7 @@ def pick_device_and_dtype(cfg):
     if dt == 'auto':
         if dev == 'cuda':
             dt = 'bfloat16' if torch.cuda.is_bf16_supported() else 'float16'
-        elif dev == 'cpu' and gpt.cpu_has_bf16_units():
+        elif dev == 'cpu' and hardware.cpu_has_bf16_units():
             dt = 'bfloat16'  # AMX / AVX512-BF16: about 1.8x float32 at the same shape
         else:
             dt = 'float32'
@@ -151,7 +153,7 @@ def set_up(cfg):
             torch.cuda.set_device(local_rank)
     master = rank == 0
     log = print if master else (lambda *a, **k: None)
-    if dev == 'cpu' and dt == 'bfloat16' and not gpt.cpu_has_bf16_units():
+    if dev == 'cpu' and dt == 'bfloat16' and not hardware.cpu_has_bf16_units():
         log("warning: this CPU has no bf16 matrix units (AMX / AVX512-BF16); bf16 will be far slower than float32")
     torch.manual_seed(cfg['seed'] + rank)
     if not cfg['dataset_dir'] and not cfg['prompt'].strip() and not cfg['sources']:
@@ -208,7 +210,7 @@ def check_memory_fits(cfg, job, vocab_size):
     """Refuse, before anything is spent, a model and batch that cannot fit in this device's memory (today a
     huge batch_size runs until the kernel's out-of-memory killer ends it)."""
     shape = gpt.GPTConfig(**dict({k: cfg[k] for k in MODEL_KEYS}, vocab_size=vocab_size))
-    need = gpt.training_memory_bytes(shape, cfg['batch_size']) * (job.world if job.dev == 'cpu' else 1)
+    need = hardware.training_memory_bytes(shape, cfg['batch_size']) * (job.world if job.dev == 'cpu' else 1)
     have = (torch.cuda.mem_get_info(job.device)[0] if job.dev == 'cuda'
             else available_memory_bytes() if job.dev == 'cpu' else None)
     if have is not None and need > have:
@@ -236,8 +238,9 @@ def build_model(cfg, job, vocab_size, ckpt):
     if cfg['lora_rank']:
         trained = gpt.add_lora(raw_model, cfg['lora_rank'], cfg['lora_alpha'], ckpt and ckpt.get('lora'))
         job.log(f"LoRA rank {cfg['lora_rank']}: {trained:,} adapter parameters train, the model's {n:,} are frozen")
-    optimizer = raw_model.configure_optimizer(cfg['weight_decay'], cfg['learning_rate'], (cfg['beta1'], cfg['beta2']),
-                                              cfg['eps'], job.dev, cfg['muon_learning_rate'] * (cfg['optimizer'] == 'muon'))
+    optimizer = optimizers.configure_optimizer(raw_model, cfg['weight_decay'], cfg['learning_rate'],
+                                               (cfg['beta1'], cfg['beta2']), cfg['eps'], job.dev,
+                                               cfg['muon_learning_rate'] * (cfg['optimizer'] == 'muon'))
     if ckpt is not None:
         optimizer.load_state_dict(ckpt['optimizer'])
     return raw_model, optimizer, model_args
@@ -321,7 +324,7 @@ def train_run(cfg, job):
     if cfg['epochs'] > 0:
         cfg['max_iters'] = max(1, math.ceil(cfg['epochs'] * meta['train_tokens'] / tokens_per_iter))
     max_iters = cfg['max_iters']
-    peak = gpt.device_peak_flops(job.dev, ptdtype, cfg['cpu_peak_flops']) * job.world
+    peak = hardware.device_peak_flops(job.dev, ptdtype, cfg['cpu_peak_flops']) * job.world
     flops_per_token = raw_model.flops_per_token()
     if master:
         write_atomic(os.path.join(out, 'config.json'), json.dumps({'model_args': model_args, 'config': public(cfg)},

@@ -10,6 +10,7 @@ import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
 import model as gpt
+import optimizers
 import settings
 import train
 from conftest import ROOT, TINY_MODEL_FLAGS
@@ -38,13 +39,13 @@ def test_attention_runs_on_the_flash_kernel_in_bf16():
 
 
 def test_optimizer_is_fused_on_cuda():
-    opt = small_model().configure_optimizer(0.01, 1e-3, (0.9, 0.999), 1e-8, 'cuda')
+    opt = optimizers.configure_optimizer(small_model(), 0.01, 1e-3, (0.9, 0.999), 1e-8, 'cuda')
     assert opt.defaults['fused'] is True
 
 
 def test_bf16_training_step_learns_one_batch():
     m = small_model()
-    opt = m.configure_optimizer(0.0, 3e-3, (0.9, 0.999), 1e-8, 'cuda')
+    opt = optimizers.configure_optimizer(m, 0.0, 3e-3, (0.9, 0.999), 1e-8, 'cuda')
     batch = torch.randint(0, 512, (4, 65), device='cuda')
     cfg = dict(settings.DEFAULTS, gradient_accumulation_steps=2)
     scaler = torch.amp.GradScaler('cuda', enabled=False)

@@ -221,11 +221,12 @@ def test_a_data_budget_that_cannot_fit_in_memory_is_refused_at_once(tmp_path, mo
 
 
 def test_the_memory_estimate_follows_batch_context_and_dropout():
+    import hardware
     import model as gpt
     base = gpt.GPTConfig(**gpt.PRESETS['12M'], dropout=0.0)
-    one, eight = gpt.training_memory_bytes(base, 1), gpt.training_memory_bytes(base, 8)
+    one, eight = hardware.training_memory_bytes(base, 1), hardware.training_memory_bytes(base, 8)
     assert 500e6 < one < 700e6 and 0.9e9 < eight < 1.15e9  # bench.py measured 611 MB and 1,030 MB peaks (float32 CPU)
-    assert gpt.training_memory_bytes(gpt.GPTConfig(**gpt.PRESETS['12M'], dropout=0.1), 8) > eight
+    assert hardware.training_memory_bytes(gpt.GPTConfig(**gpt.PRESETS['12M'], dropout=0.1), 8) > eight
 
 
 # ---- every OS error is one line, and what was written survives

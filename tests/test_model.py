@@ -5,7 +5,9 @@ import struct
 import pytest
 import torch
 
+import hardware
 import model as gpt
+import optimizers
 from model import GPT, GPTConfig
 
 
@@ -126,7 +128,7 @@ def test_top_k_and_top_p_restrict_the_choices():
 def test_tiny_model_overfits_one_batch():
     m = tiny().train()
     idx = torch.randint(0, 64, (4, 16))
-    opt = m.configure_optimizer(0.0, 3e-3, (0.9, 0.999), 1e-8, 'cpu')
+    opt = optimizers.configure_optimizer(m, 0.0, 3e-3, (0.9, 0.999), 1e-8, 'cpu')
     for _ in range(150):
         _, loss = m(idx[:, :-1], idx[:, 1:])
         opt.zero_grad()
@@ -137,7 +139,7 @@ def test_tiny_model_overfits_one_batch():
 
 def test_optimizer_decays_matrices_only_and_holds_every_parameter_once():
     m = tiny()
-    opt = m.configure_optimizer(0.01, 1e-3, (0.9, 0.999), 1e-8, 'cpu')
+    opt = optimizers.configure_optimizer(m, 0.01, 1e-3, (0.9, 0.999), 1e-8, 'cpu')
     decay, no_decay = opt.param_groups
     assert decay['weight_decay'] == 0.01 and no_decay['weight_decay'] == 0.0
     assert all(p.dim() >= 2 for p in decay['params']) and all(p.dim() < 2 for p in no_decay['params'])
@@ -146,7 +148,7 @@ def test_optimizer_decays_matrices_only_and_holds_every_parameter_once():
 
 def test_muon_takes_the_blocks_matrices_and_adamw_the_rest():
     m = tiny()
-    opt = m.configure_optimizer(0.01, 1e-3, (0.9, 0.999), 1e-8, 'cpu', muon_lr=0.02)
+    opt = optimizers.configure_optimizer(m, 0.01, 1e-3, (0.9, 0.999), 1e-8, 'cpu', muon_lr=0.02)
     decay, no_decay, hidden = opt.param_groups
     blocks = {id(p) for n, p in m.named_parameters() if n.startswith('h.') and p.dim() == 2}
     assert {id(p) for p in hidden['params']} == blocks and hidden['muon'] and hidden['lr_ratio'] == pytest.approx(20)
@@ -157,15 +159,15 @@ def test_muon_takes_the_blocks_matrices_and_adamw_the_rest():
 def test_orthogonalise_brings_every_singular_value_near_one():
     torch.manual_seed(0)
     for shape in [(96, 32), (32, 96), (32, 32)]:
-        s = torch.linalg.svdvals(gpt.orthogonalise(torch.randn(shape) * 1e-3).float())  # a gradient's scale
+        s = torch.linalg.svdvals(optimizers.orthogonalise(torch.randn(shape) * 1e-3).float())  # a gradient's scale
         assert s.min() > 0.5 and s.max() < 1.3, (shape, s)
 
 
 def test_muon_step_moves_a_matrix_by_its_orthogonalised_momentum():
     w = torch.nn.Parameter(torch.zeros(8, 4))
-    opt = gpt.Muon([{'params': [w], 'muon': True}], lr=0.1, momentum=0.0)
+    opt = optimizers.Muon([{'params': [w], 'muon': True}], lr=0.1, momentum=0.0)
     w.grad = torch.randn(8, 4)
-    expected = -0.1 * (8 / 4) ** 0.5 * gpt.orthogonalise(w.grad)
+    expected = -0.1 * (8 / 4) ** 0.5 * optimizers.orthogonalise(w.grad)
     opt.step()
     assert torch.allclose(w.detach(), expected, atol=1e-6)
 
@@ -173,14 +175,14 @@ def test_muon_step_moves_a_matrix_by_its_orthogonalised_momentum():
 def test_muon_trains_a_tiny_model_and_its_state_round_trips():
     m = tiny().train()
     idx = torch.randint(0, 64, (4, 16))
-    opt = m.configure_optimizer(0.0, 3e-3, (0.9, 0.999), 1e-8, 'cpu', muon_lr=0.02)
+    opt = optimizers.configure_optimizer(m, 0.0, 3e-3, (0.9, 0.999), 1e-8, 'cpu', muon_lr=0.02)
     for _ in range(150):
         _, loss = m(idx[:, :-1], idx[:, 1:])
         opt.zero_grad()
         loss.backward()
         opt.step()
     assert loss.item() < 0.1
-    again = tiny().configure_optimizer(0.0, 3e-3, (0.9, 0.999), 1e-8, 'cpu', muon_lr=0.02)
+    again = optimizers.configure_optimizer(tiny(), 0.0, 3e-3, (0.9, 0.999), 1e-8, 'cpu', muon_lr=0.02)
     again.load_state_dict(opt.state_dict())
     assert len(again.state) == len(opt.state)
 
@@ -221,13 +223,13 @@ def test_safetensors_round_trip_in_the_standard_layout(tmp_path):
 
 def test_peak_flops_by_gpu_name(monkeypatch):
     monkeypatch.setattr(torch.cuda, 'get_device_name', lambda *a: 'NVIDIA H100 80GB HBM3')
-    assert gpt.device_peak_flops('cuda', torch.bfloat16) == 989e12
+    assert hardware.device_peak_flops('cuda', torch.bfloat16) == 989e12
     monkeypatch.setattr(torch.cuda, 'get_device_name', lambda *a: 'NVIDIA H100 PCIe')
-    assert gpt.device_peak_flops('cuda', torch.bfloat16) == 756e12
+    assert hardware.device_peak_flops('cuda', torch.bfloat16) == 756e12
     monkeypatch.setattr(torch.cuda, 'get_device_name', lambda *a: 'NVIDIA A100-SXM4-40GB')
-    assert gpt.device_peak_flops('cuda', torch.bfloat16) == 312e12
-    assert gpt.device_peak_flops('cpu', torch.float32, configured=1e12) == 1e12
-    assert gpt.device_peak_flops('cpu', torch.float32) > 1e9  # measured
+    assert hardware.device_peak_flops('cuda', torch.bfloat16) == 312e12
+    assert hardware.device_peak_flops('cpu', torch.float32, configured=1e12) == 1e12
+    assert hardware.device_peak_flops('cpu', torch.float32) > 1e9  # measured
 
 
 # --- LoRA: frozen weights, trained low-rank adapters, merged back into a plain GPT
@@ -246,7 +248,7 @@ def test_lora_trains_only_the_adapters_rank_times_in_plus_out_per_layer(rank):
     assert trainable == L * per_block
     named = {n for n, p in m.named_parameters() if p.requires_grad}
     assert named == {f'h.{i}.{layer}.lora_{ab}' for i in range(L) for layer in gpt.LORA_LAYERS for ab in 'AB'}
-    opt = m.configure_optimizer(0.01, 1e-3, (0.9, 0.999), 1e-8, 'cpu')
+    opt = optimizers.configure_optimizer(m, 0.01, 1e-3, (0.9, 0.999), 1e-8, 'cpu')
     assert sum(p.numel() for g in opt.param_groups for p in g['params']) == trainable
 
 
@@ -260,7 +262,7 @@ def test_adapters_start_as_no_change_to_the_model():
 def test_a_lora_step_changes_only_the_adapters():
     m, _ = lora_tiny()
     before = {k: v.clone() for k, v in m.state_dict().items()}
-    opt = m.configure_optimizer(0.01, 1e-2, (0.9, 0.999), 1e-8, 'cpu')
+    opt = optimizers.configure_optimizer(m, 0.01, 1e-2, (0.9, 0.999), 1e-8, 'cpu')
     x = torch.randint(0, 64, (4, 16))
     for _ in range(2):
         m(x[:, :-1], x[:, 1:])[1].backward()
