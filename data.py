@@ -18,6 +18,7 @@ import random
 import re
 import sys
 import time
+import zlib
 
 import numpy as np
 
@@ -414,7 +415,8 @@ def prepare_data(cfg, out_dir, log=print):
     selected, report = refine_samples(samples, prompt, domain, final_tokens, seed=cfg["seed"],
                                       progress=progress.progress_logger(log, "data: refining (scores, then duplicates)",
                                                                         2 * len(samples)),
-                                      near_duplicates=domain not in REASONING_DOMAINS)
+                                      near_duplicates=domain not in REASONING_DOMAINS,
+                                      repeats=domain in REASONING_DOMAINS and not cfg.get("problems_file"))
     timings["refine_s"] = round(time.time() - t, 3)
     if not selected:
         raise UserError(f"the data step produced no usable documents ({len(samples)} samples, rejected: "
@@ -431,7 +433,12 @@ def prepare_data(cfg, out_dir, log=print):
     timings["tokenizer_s"] = round(time.time() - t, 3)
     t = time.time()
     prompts = [s.get("prompt", "") for s in selected] if domain in REASONING_DOMAINS else None
-    meta = write_dataset(docs, enc, out_dir, cfg["val_fraction"] or 0.1, cfg["seed"], prompts)
+    # a problem and its repeats on one side of the split, so validation is on problems never trained on
+    is_val = ([zlib.crc32(f"{cfg['seed']}:{p}".encode()) % 1000 < 1000 * (cfg["val_fraction"] or 0.1) for p in prompts]
+              if prompts else None)
+    if is_val and (all(is_val) or not any(is_val)):
+        is_val = None  # too few problems to split by hash: write_dataset's shuffle keeps one on each side
+    meta = write_dataset(docs, enc, out_dir, cfg["val_fraction"] or 0.1, cfg["seed"], prompts, is_val)
     timings["write_s"] = round(time.time() - t, 3)
     _check_train_size(meta, cfg)
     timings["total_s"] = round(time.time() - t0, 3)

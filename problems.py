@@ -175,14 +175,20 @@ def _level5(rng):
 
 
 LEVEL_GENERATORS = {1: _level1, 2: _level2, 3: _level3, 4: _level4, 5: _level5}
+# How often each level is drawn: the small sums and products every harder level builds on, more often.
+# Level 1 has only 380 distinct sums; at 3:2:1:1:1 (with repeats kept, refine.py) a 12M model reached 76%
+# on held-out level-1 problems where even shares gave 57% (same optimizer and steps; README).
+LEVEL_WEIGHTS = {1: 3, 2: 2, 3: 1, 4: 1, 5: 1}
 
 
 def generate_math_problems(n, seed, levels=MATH_LEVELS):
-    """n problems spread evenly over levels, each with its worked solution; the same seed gives the same."""
+    """n problems over levels in the shares of LEVEL_WEIGHTS, each with its worked solution; the same seed
+    gives the same."""
     rng = random.Random(seed)
+    cycle = [level for level in levels for _ in range(LEVEL_WEIGHTS[level])]
     problems = []
     for i in range(n):
-        level = levels[i % len(levels)]
+        level = cycle[i % len(cycle)]
         text, steps, answer = LEVEL_GENERATORS[level](rng)
         problems.append({"id": f"gen-{seed}-{i}", "source": "generated", "kind": "math", "problem": text,
                          "answer": str(answer), "level": level, "type": LEVEL_TYPES[level],

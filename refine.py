@@ -77,7 +77,7 @@ def _minhash(text, a, b):
     return ((x[:, None] * a[None, :] + b[None, :]) >> np.uint64(32)).min(axis=0)
 
 
-def duplicate_finder(seed, near_duplicates=True):
+def duplicate_finder(seed, near_duplicates=True, repeats=False):
     """A function text -> None for a text unlike every text it was given before (which it then remembers),
     or why not: 'empty', 'exact_duplicate' (the same words, ignoring case and spacing) or 'near_duplicate'.
 
@@ -96,7 +96,7 @@ def duplicate_finder(seed, near_duplicates=True):
         if not text.strip():
             return "empty"
         norm = " ".join(text.lower().split())
-        if norm in seen_exact:
+        if norm in seen_exact and not repeats:
             return "exact_duplicate"
         seen_exact.add(norm)
         if not near_duplicates:
@@ -118,10 +118,12 @@ def duplicate_finder(seed, near_duplicates=True):
     return duplicate_of_earlier
 
 
-def refine_samples(samples, prompt, domain, final_tokens, seed=1337, near_duplicates=True, progress=None):
+def refine_samples(samples, prompt, domain, final_tokens, seed=1337, near_duplicates=True, progress=None,
+                   repeats=False):
     """(selected, report): score, drop empty / exact and near duplicates / low scores, keep the best.
     near_duplicates=False keeps texts that differ only a little: two problems that differ in one number
-    are two problems.
+    are two problems. repeats=True keeps exact repeats as well: a generated sum drawn twice is practice, and
+    the easy levels, with few distinct problems, keep their share of the data.
 
     samples are dicts {"text", "source"} with an optional "judge_score" (None: the judge's reply could not
     be parsed). Of duplicates (duplicate_finder) the better-scored sample stays. Selection takes the
@@ -144,7 +146,7 @@ def refine_samples(samples, prompt, domain, final_tokens, seed=1337, near_duplic
             progress(i + 1)
     by_score = sorted(scored, key=lambda si: (-si[0], si[1]))
 
-    duplicate_of_earlier = duplicate_finder(seed, near_duplicates)
+    duplicate_of_earlier = duplicate_finder(seed, near_duplicates, repeats)
     rejected, kept = {}, []
     for n, (score, i) in enumerate(by_score, len(samples) + 1):
         if progress:

@@ -274,7 +274,10 @@ def after_training(model, enc, cfg, device, data_info, training, t_start, log=pr
                 training=training, total_seconds=round(time.time() - t_start, 1), test_generations=samples,
                 versions={'python': sys.version.split()[0], 'torch': torch.__version__,
                           'numpy': np.__version__, 'tiktoken': tiktoken.__version__})
-    if cfg['quality_samples']:
+    # a model trained on solutions only never learned to write a problem: documents sampled from nothing
+    # say nothing about it, its held-out accuracy does
+    check_documents = cfg['quality_samples'] and not data_info.get('reasoning')
+    if check_documents:
         log(f"checking: {cfg['quality_samples']} sampled documents against the rules of the training data")
         info['quality'] = quality_of_folder(out, model, enc, device, cfg['quality_samples'], log, data_info)
     if info.get('domain') == 'math' and not cfg['problems_file'] and cfg['eval_problems']:
@@ -282,7 +285,7 @@ def after_training(model, enc, cfg, device, data_info, training, t_start, log=pr
         info['math_eval'] = eval_math_folder(out, model, enc, device, cfg['eval_problems'], log)['levels']
     write_atomic(os.path.join(out, 'generation_info.json'), json.dumps(info, indent=2))
     log(f"\ndone in {info['total_seconds']:.0f}s. Everything is in {out}/ (ckpt.pt, model.safetensors, config.json, "
-        f"tokenizer.json, metrics.jsonl, loss.svg, {'quality.json, ' if cfg['quality_samples'] else ''}"
+        f"tokenizer.json, metrics.jsonl, loss.svg, {'quality.json, ' if check_documents else ''}"
         f"generation_info.json).\n"
         f"Next: python sample.py --out_dir={quoted(out)}")
     return info

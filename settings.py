@@ -70,7 +70,7 @@ dropout = 0.0  # per size*
 bias = True
 norm_first = False  # False = GPT-1 post-LayerNorm, True = GPT-2 pre-LayerNorm
 # optimisation: AdamW with the original product's settings, or Muon for the blocks' matrices
-optimizer = 'adamw'  # 'adamw', or 'muon': Muon for the blocks' weight matrices, AdamW for the rest (model.Muon)
+optimizer = 'adamw'  # 'adamw', or 'muon': Muon for the blocks' weight matrices, AdamW for the rest (optimizers.Muon)
 muon_learning_rate = 0.02  # Muon's peak rate; the schedule scales it as it scales learning_rate
 batch_size = 4  # per size*
 doc_aligned = True  # every training window starts at a document's start (as sampling does), not anywhere (per size*)

@@ -42,10 +42,12 @@ GPT2_PATTERN = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+
 # The same split in Python's re (no \p{..}): a letter is a word char that is not a digit or '_'.
 # Used only to count words while training; tiktoken encodes with GPT2_PATTERN itself.
 _PRETOKENIZE_RE = re.compile(r"""'(?:[sdmt]|ll|ve|re)| ?[^\W\d_]+| ?\d+| ?(?:[^\s\w]|_)+|\s+(?!\S)|\s+""")
-# For problems to solve: every digit its own token (as LLaMA and PaLM split numbers), so "4096" is
-# 4, 0, 9, 6 and arithmetic is learnable digit by digit instead of over arbitrary BPE chunks of numbers.
-DIGITS_PATTERN = GPT2_PATTERN.replace(r" ?\p{N}+", r" ?\p{N}")
-_PRETOKENIZE_DIGITS_RE = re.compile(_PRETOKENIZE_RE.pattern.replace(r" ?\d+", r" ?\d"))
+# For problems to solve: every digit its own token, and without the space before it (as LLaMA splits
+# numbers), so "is 1234" is "is", " ", 1, 2, 3, 4: a digit is one token wherever it stands in a number, and
+# arithmetic is learnable digit by digit. (With GPT-2's " ?" the leading digit was another token, " 1",
+# than the same digit inside a number.)
+DIGITS_PATTERN = GPT2_PATTERN.replace(r" ?\p{N}+", r"\p{N}")
+_PRETOKENIZE_DIGITS_RE = re.compile(_PRETOKENIZE_RE.pattern.replace(r" ?\d+", r"\d"))
 
 
 def get_gpt2_encoding():

@@ -82,6 +82,15 @@ def test_near_duplicates_are_removed_with_their_reason():
     assert len(selected) == len(docs)
 
 
+def test_repeats_are_kept_only_when_asked_as_for_generated_problems():
+    texts = ["Problem: What is 3 + 4?\nStep 1: 3 + 4 = 7.", "Problem: What is 5 - 2?\nStep 1: 5 - 2 = 3."]
+    docs = _samples(texts + texts[:1])
+    kept, report = refine.refine_samples(docs, "math", "math", 10**9, near_duplicates=False, repeats=True)
+    assert [s["text"] for s in kept] == texts + texts[:1] and not report["rejected"]
+    kept, report = refine.refine_samples(docs, "math", "math", 10**9, near_duplicates=False)
+    assert len(kept) == 2 and report["rejected"] == {"exact_duplicate": 1}
+
+
 def test_selection_stops_at_final_tokens():
     docs = generate_template_samples(PROMPTS["general"], "general", 20000, seed=4)
     selected, report = refine.refine_samples(_samples(docs), PROMPTS["general"], "general", 5000)

@@ -125,10 +125,11 @@ def test_top_k_and_top_p_restrict_the_choices():
     assert picks_p == {0}
 
 
-def test_tiny_model_overfits_one_batch():
+@pytest.mark.parametrize('muon_lr', [0.0, 0.02])  # AdamW alone, and Muon for the blocks' matrices
+def test_tiny_model_overfits_one_batch(muon_lr):
     m = tiny().train()
     idx = torch.randint(0, 64, (4, 16))
-    opt = optimizers.configure_optimizer(m, 0.0, 3e-3, (0.9, 0.999), 1e-8, 'cpu')
+    opt = optimizers.configure_optimizer(m, 0.0, 3e-3, (0.9, 0.999), 1e-8, 'cpu', muon_lr)
     for _ in range(150):
         _, loss = m(idx[:, :-1], idx[:, 1:])
         opt.zero_grad()
@@ -170,21 +171,6 @@ def test_muon_step_moves_a_matrix_by_its_orthogonalised_momentum():
     expected = -0.1 * (8 / 4) ** 0.5 * optimizers.orthogonalise(w.grad)
     opt.step()
     assert torch.allclose(w.detach(), expected, atol=1e-6)
-
-
-def test_muon_trains_a_tiny_model_and_its_state_round_trips():
-    m = tiny().train()
-    idx = torch.randint(0, 64, (4, 16))
-    opt = optimizers.configure_optimizer(m, 0.0, 3e-3, (0.9, 0.999), 1e-8, 'cpu', muon_lr=0.02)
-    for _ in range(150):
-        _, loss = m(idx[:, :-1], idx[:, 1:])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    assert loss.item() < 0.1
-    again = optimizers.configure_optimizer(tiny(), 0.0, 3e-3, (0.9, 0.999), 1e-8, 'cpu', muon_lr=0.02)
-    again.load_state_dict(opt.state_dict())
-    assert len(again.state) == len(opt.state)
 
 
 def test_head_is_tied_and_post_ln_has_no_final_layernorm():

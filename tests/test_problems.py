@@ -15,9 +15,10 @@ def test_generation_is_deterministic_for_a_seed_and_differs_across_seeds():
     assert [p["problem"] for p in a] != [p["problem"] for p in problems.generate_math_problems(50, seed=4)]
 
 
-def test_every_level_is_generated_in_equal_shares():
-    ps = problems.generate_math_problems(500, seed=1)
-    assert {level: sum(p["level"] == level for p in ps) for level in problems.MATH_LEVELS} == {l: 100 for l in range(1, 6)}
+def test_every_level_is_generated_in_the_shares_of_its_weight():
+    ps = problems.generate_math_problems(800, seed=1)  # weights 3:2:1:1:1, the easy levels more often
+    assert {level: sum(p["level"] == level for p in ps) for level in problems.MATH_LEVELS} == {1: 300, 2: 200, 3: 100,
+                                                                                                4: 100, 5: 100}
     only_easy = problems.generate_math_problems(20, seed=1, levels=(1, 2))
     assert {p["level"] for p in only_easy} == {1, 2}
 

@@ -71,11 +71,24 @@ def test_problems_that_differ_in_one_number_are_both_kept(tmp_path, monkeypatch)
     assert {d["problem_id"] for d in read_jsonl(tmp_path / "dataset.jsonl")} == {"twin-23", "twin-24"}
 
 
+def test_generated_problems_keep_their_repeats_and_each_problem_stays_on_one_side_of_the_split(tmp_path):
+    data.prepare_data(math_config("--initial_tokens=20000", "--final_tokens=20000"), str(tmp_path), log=lambda *a: None)
+    from tokenizer import load_tokenizer
+    enc = load_tokenizer(str(tmp_path / "tokenizer.json"))
+
+    def problems_in(split):
+        ids = np.fromfile(tmp_path / f"{split}.bin", dtype=np.uint16).tolist()
+        return [d.split("\nStep 1")[0] for d in enc.decode(ids).split("<|endoftext|>") if d.strip()]
+    train, val = problems_in("train"), problems_in("val")
+    assert len(train) > len(set(train))  # "What is 3 + 4?" drawn twice is trained twice: practice
+    assert val and not set(train) & set(val)  # validation is on problems the model never trained on
+
+
 def test_the_math_tokenizer_keeps_every_digit_a_token(tmp_path):
     data.prepare_data(math_config(), str(tmp_path), log=lambda *a: None)
     from tokenizer import load_tokenizer
     enc = load_tokenizer(str(tmp_path / "tokenizer.json"))
-    assert [enc.decode([t]) for t in enc.encode_ordinary("is 1234.")] == ["is", " 1", "2", "3", "4", "."]
+    assert [enc.decode([t]) for t in enc.encode_ordinary("is 1234.")] == ["is", " ", "1", "2", "3", "4", "."]
 
 
 def test_loss_mask_covers_solutions_and_not_problems(tmp_path):
@@ -250,6 +263,8 @@ def test_a_trained_math_model_is_measured_after_training_and_by_sample_py(tmp_pa
     info = json.load(open(out / "generation_info.json"))
     assert set(info["math_eval"]) == {"1", "2", "3", "4", "5"}
     assert all(row["problems"] == 3 for row in info["math_eval"].values())
+    # no document quality report: it samples whole documents from nothing, and this model learned only solutions
+    assert "quality" not in info and not os.path.exists(out / "quality.json")
     done = subprocess.run([sys.executable, "sample.py", f"--out_dir={out}", "--eval=math", "--eval_problems=2"],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
