@@ -20,7 +20,7 @@ import torch
 import model as gpt
 import token_files
 from common import UserError, without_credentials, write_atomic
-from huggingface import find_hf_folder, load_hf_weights, read_hf_config, read_hf_tokenizer
+from huggingface import hf_start_folder, hf_weights_file, load_hf_weights, read_hf_tokenizer
 from tokenizer import EOT, load_tokenizer, tokenizer_json, with_specials
 
 # the settings a resumed run cannot change: they are the shape of the weights it loads
@@ -118,11 +118,8 @@ def read_start_model(init_from, out_dir):
         except (OSError, ValueError, KeyError, TypeError):
             return None  # a run from scratch, or a folder load_resume_checkpoint refuses in its own words
     if init_from.startswith('hf:'):
-        folder = find_hf_folder(init_from[3:])
-        args = read_hf_config(folder)
-        if not any(os.path.isfile(os.path.join(folder, n)) for n in ('model.safetensors', 'pytorch_model.bin')):
-            raise UserError(f"{folder} has no model.safetensors or pytorch_model.bin (a model split into shards is "
-                            f"not read); download its weights too")
+        folder, args = hf_start_folder(init_from[3:])
+        hf_weights_file(folder)  # refused now, before the data step, when there are no weights to start from
         enc = read_hf_tokenizer(folder, args['norm_first'])
         added = 1 if enc.name == 'gpt1' and enc.eot_token == args['vocab_size'] else 0  # the <|endoftext|> GPT-1 lacked
         check_vocab_agrees(init_from, args['vocab_size'], enc.n_vocab - added)
@@ -158,8 +155,8 @@ def start_tokenizer(spec, specials=()):
     Hugging Face model's grows by the special tokens the data need (load_start_weights grows the token table
     with it); a trained folder's cannot, because continuing a folder keeps its vocabulary."""
     if spec.startswith('hf:'):
-        folder = find_hf_folder(spec[3:])
-        return with_specials(read_hf_tokenizer(folder, read_hf_config(folder)['norm_first']), specials)
+        folder, args = hf_start_folder(spec[3:])
+        return with_specials(read_hf_tokenizer(folder, args['norm_first']), specials)
     enc = load_tokenizer(os.path.join(spec, 'tokenizer.json'))
     missing = [name for name in specials if name not in enc._special_tokens]
     if missing:
@@ -197,8 +194,8 @@ def load_start_weights(model, spec):
     tokenizer adds (an <|endoftext|> GPT-1 never had, chat marks), each the mean of the rows there are, so a
     new token starts as an average one rather than as noise."""
     if spec.startswith('hf:'):
-        folder = find_hf_folder(spec[3:])
-        state = load_hf_weights(folder, read_hf_config(folder)['norm_first'])
+        folder, args = hf_start_folder(spec[3:])
+        state = load_hf_weights(folder, args['norm_first'])
     else:
         state = trained_folder_weights(spec)
     c = model.config

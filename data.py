@@ -18,7 +18,6 @@ import random
 import re
 import sys
 import time
-import zlib
 
 import numpy as np
 
@@ -433,11 +432,11 @@ def prepare_data(cfg, out_dir, log=print):
     timings["tokenizer_s"] = round(time.time() - t, 3)
     t = time.time()
     prompts = [s.get("prompt", "") for s in selected] if domain in REASONING_DOMAINS else None
-    # a problem and its repeats on one side of the split, so validation is on problems never trained on
-    is_val = ([zlib.crc32(f"{cfg['seed']}:{p}".encode()) % 1000 < 1000 * (cfg["val_fraction"] or 0.1) for p in prompts]
-              if prompts else None)
-    if is_val and (all(is_val) or not any(is_val)):
-        is_val = None  # too few problems to split by hash: write_dataset's shuffle keeps one on each side
+    # a problem and its repeats on one side of the split (by its hash, as users' documents are split), so
+    # validation is on problems never trained on
+    is_val = [in_eval_split(p, cfg["val_fraction"] or 0.1) for p in prompts] if prompts else None
+    if is_val and len(set(is_val)) == 1:
+        is_val = None  # too few problems for the hash to split them: write_dataset's shuffle puts one on each side
     meta = write_dataset(docs, enc, out_dir, cfg["val_fraction"] or 0.1, cfg["seed"], prompts, is_val)
     timings["write_s"] = round(time.time() - t, 3)
     _check_train_size(meta, cfg)

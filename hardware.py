@@ -2,6 +2,7 @@
 The machine a run uses: which device, whether its CPU has bf16 matrix units, its real peak FLOP/s for model
 FLOPs utilisation (MFU), and about how much memory a training process will take.
 """
+import functools
 import time
 
 import torch
@@ -25,6 +26,7 @@ def pick_device(name):
     return name
 
 
+@functools.lru_cache(maxsize=None)  # read once: Muon asks for every matrix at every step
 def cpu_has_bf16_units():
     """True on CPUs with native bf16 matrix instructions (Intel AMX, AVX512-BF16), where bf16 pays."""
     try:

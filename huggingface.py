@@ -240,20 +240,28 @@ def read_hf_config(folder):
                 vocab_size=c['vocab_size'], bias=True, norm_first=NORM_FIRST[c['model_type']])
 
 
+def hf_weights_file(folder):
+    """The folder's model.safetensors, else its pytorch_model.bin; refused in one line when it has neither."""
+    for name in ('model.safetensors', 'pytorch_model.bin'):
+        if os.path.isfile(os.path.join(folder, name)):
+            return os.path.join(folder, name)
+    raise UserError(f"{folder} has no model.safetensors or pytorch_model.bin (a model split into shards is not "
+                    f"read); download its weights too")
+
+
+def hf_start_folder(name):
+    """(folder, model.py's shape) of hf:NAME: the folder found (find_hf_folder) and its config.json read."""
+    folder = find_hf_folder(name)
+    return folder, read_hf_config(folder)
+
+
 def load_hf_weights(folder, norm_first):
     """Our tensors from a folder's model.safetensors (model.py's reader) or pytorch_model.bin (torch.load with
     weights_only=True: tensors only, no code runs), under our names and layouts."""
-    st, pt = os.path.join(folder, 'model.safetensors'), os.path.join(folder, 'pytorch_model.bin')
+    path = hf_weights_file(folder)
     try:
-        if os.path.isfile(st):
-            state = gpt.load_safetensors(st)
-        elif os.path.isfile(pt):
-            state = torch.load(pt, map_location='cpu', weights_only=True)
-        else:
-            raise UserError(f"{folder} has no model.safetensors or pytorch_model.bin (a model split into shards is "
-                            f"not read); download its weights too")
-    except UserError:
-        raise
+        state = (gpt.load_safetensors(path) if path.endswith('.safetensors') else
+                 torch.load(path, map_location='cpu', weights_only=True))
     except Exception as e:  # cut short, not a checkpoint, a pickle that holds more than tensors
         raise UserError(f"could not read the weights in {folder} ({type(e).__name__}: {str(e)[:120]}); download them "
                         f"again") from None

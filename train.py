@@ -221,8 +221,8 @@ def check_memory_fits(cfg, job, vocab_size):
 
 
 def build_model(cfg, job, vocab_size, ckpt):
-    """The GPT and its optimizer (AdamW or Muon): new, restored from the checkpoint, or with the start model's weights; with LoRA
-    adapters (only they train) when lora_rank is set. Returns (model, optimizer, model_args)."""
+    """The GPT and its optimizer (AdamW or Muon): new, restored from the checkpoint, or with the start model's
+    weights; with LoRA adapters (only they train) when lora_rank is set. Returns (model, optimizer, model_args)."""
     model_args = dict({k: cfg[k] for k in MODEL_KEYS}, vocab_size=vocab_size)
     if ckpt is not None:
         model_args = ckpt['model_args']
