@@ -172,7 +172,7 @@ def teacher_cfg(url, **overrides):
 def bench_teacher_generation(latency_s=0.1, concurrencies=(1, 8), n_samples=48):
     """Throughput of teacher.generate_samples against a fake server that takes latency_s per reply,
     at each concurrency. Returns {"latency_s", "n_samples", "runs": [{concurrency, samples, tokens,
-    elapsed_s, samples_per_s, tokens_per_s}], "speedup"} where speedup = last / first samples_per_s."""
+    elapsed_s, samples_per_s, tokens_per_s, max_in_flight}], "speedup"} where speedup = last / first samples_per_s."""
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     import teacher
     from tokenizer import estimate_tokens
@@ -182,6 +182,7 @@ def bench_teacher_generation(latency_s=0.1, concurrencies=(1, 8), n_samples=48):
         reply_tokens = estimate_tokens(DEFAULT_BEHAVIOUR["reply"].format(seed=1000000000))
         for concurrency in concurrencies:
             cfg = teacher_cfg(server.url, concurrency=concurrency)
+            server.max_in_flight = 0
             with tempfile.TemporaryDirectory() as out_dir:
                 started = time.perf_counter()
                 samples, stats = teacher.generate_samples(cfg, cfg["prompt"], "cooking", n_samples * reply_tokens,
@@ -189,7 +190,7 @@ def bench_teacher_generation(latency_s=0.1, concurrencies=(1, 8), n_samples=48):
                 elapsed = time.perf_counter() - started
             runs.append({"concurrency": concurrency, "samples": len(samples), "tokens": stats["tokens"],
                          "elapsed_s": round(elapsed, 3), "samples_per_s": round(len(samples) / elapsed, 2),
-                         "tokens_per_s": round(stats["tokens"] / elapsed, 1)})
+                         "tokens_per_s": round(stats["tokens"] / elapsed, 1), "max_in_flight": server.max_in_flight})
     finally:
         stop_fake_teacher(server)
     return {"latency_s": latency_s, "n_samples": n_samples, "runs": runs,

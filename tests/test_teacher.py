@@ -329,7 +329,9 @@ def test_timeouts_follow_the_device_preset_unless_overridden():
 
 
 @pytest.mark.slow
-def test_eight_requests_at_a_time_are_at_least_six_times_faster():
+def test_concurrency_eight_keeps_eight_requests_in_flight_and_one_keeps_one():
+    # what makes it faster, checked without timing it (bench.py reports the speed-up: README, "Benchmarks")
     from tests.fake_teacher import bench_teacher_generation
     result = bench_teacher_generation(latency_s=0.1, concurrencies=(1, 8), n_samples=48)
-    assert result["speedup"] >= 6, result
+    assert [run["max_in_flight"] for run in result["runs"]] == [1, 8], result
+    assert all(run["samples"] >= 48 for run in result["runs"]), result
