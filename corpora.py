@@ -8,6 +8,7 @@ code, git, chat) and, where only some of it is to be learned, segments: [[piece,
 with "".join(pieces) == text; a piece that is exactly a special token name is encoded as that token.
 Extra fields: path (files, code), fim (code), commit (git), messages (chat).
 """
+import ast
 import collections
 import glob
 import json
@@ -17,6 +18,8 @@ import random
 import re
 import subprocess
 import tempfile
+import tomllib
+import warnings
 import zipfile
 import zlib
 
@@ -233,26 +236,60 @@ def fim_segments(prefix, middle, suffix):
     return [[p, True] for p in pieces if p]
 
 
+LANGUAGES = {"py": "Python", "js": "JavaScript", "jsx": "JavaScript", "ts": "TypeScript", "tsx": "TypeScript",
+             "sql": "SQL", "css": "CSS", "html": "HTML", "md": "Markdown", "sh": "Shell", "c": "C", "h": "C",
+             "cpp": "C++", "hpp": "C++", "cc": "C++", "go": "Go", "rs": "Rust", "java": "Java", "rb": "Ruby"}
+PYTHON_BLOCK = re.compile(r"```(?:python|py)[ \t]*\n(.*?)```", re.DOTALL)
+
+
+def parses_as_python(text):
+    """Whether the running Python parses text (warnings about odd escapes are not failures)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return False
+    return True
+
+
+def python_blocks_report(docs):
+    """Fenced Python blocks in what the model learns to write (a chat's assistant turns, a file's text):
+    {checked, valid}. Reported, not dropped: a note's snippet may be a fragment or a doctest on purpose."""
+    blocks = [b for d in docs for piece, learned in (d.get("segments") or [[d["text"], True]]) if learned
+              for b in PYTHON_BLOCK.findall(piece)]
+    return {"checked": len(blocks), "valid": sum(map(parses_as_python, blocks))}
+
+
 def code_documents(folder, extensions, per_file, max_chars, fim_rate, seed):
     """Up to per_file windows of at most max_chars characters from each usable code file under folder, a
     share fim_rate of them as fill-in-the-middle documents -> (docs, report). The same seed gives the same
-    documents. Report: files_seen, files_used, skipped {reason: count}, fim_docs, plain_docs."""
+    documents. A Python file that does not parse is dropped (Python 2, a deliberately broken test file).
+    Report: files_seen, files_used, skipped {reason: count}, fim_docs, plain_docs, python_files {checked,
+    dropped}, languages {language: share of the characters read}, licence (licence_report)."""
     extensions = tuple(e.strip().lstrip(".").lower() for e in extensions if e.strip())
     if not os.path.isdir(folder):
         raise UserError(f"code:{folder} is not a folder; point code: at the folder that holds your source files")
     source = f"code:{folder}"
-    docs, skipped = [], collections.Counter()
-    report = {"files_seen": 0, "files_used": 0, "skipped": skipped, "fim_docs": 0, "plain_docs": 0}
+    docs, skipped, languages, spdx_headers = [], collections.Counter(), collections.Counter(), collections.Counter()
+    report = {"files_seen": 0, "files_used": 0, "skipped": skipped, "fim_docs": 0, "plain_docs": 0,
+              "python_files": {"checked": 0, "dropped": 0}}
     for path in walk_files(folder, extensions):
         report["files_seen"] += 1
         relpath = os.path.relpath(path, folder).replace(os.sep, "/")
         text = read_text(path) if os.path.getsize(path) <= MAX_CODE_BYTES else False
         reason = ("too_large" if text is False else "binary" if text is None else
                   code_skip_reason(os.path.basename(path), text))
+        if not reason and extension(path) == "py":
+            report["python_files"]["checked"] += 1
+            reason = None if parses_as_python(text) else "python_syntax"
+            report["python_files"]["dropped"] += reason is not None
         if reason:
             skipped[reason] += 1
             continue
         report["files_used"] += 1
+        languages[LANGUAGES.get(extension(path), extension(path))] += len(text)
+        spdx_headers.update(SPDX_HEADER.findall(text[:2000]))
         # crc32 of the path, not hash(): Python salts str hashes per process, which would break determinism
         rng = random.Random(seed + zlib.crc32(relpath.encode()))
         windows = [w for w in line_windows(text, max_chars) if w.strip()]
@@ -269,7 +306,130 @@ def code_documents(folder, extensions, per_file, max_chars, fim_rate, seed):
     if not docs:
         raise UserError(f"code:{folder} has no usable code files (skipped: {dict(skipped)}); point it at "
                         f"your own source, not a build or vendored folder")
+    total = sum(languages.values())
+    report["languages"] = {lang: round(n / total, 4) for lang, n in languages.most_common()}
+    report["licence"] = licence_report(folder, spdx_headers)
     return docs, report
+
+
+# -----------------------------------------------------------------------------
+# licences: whose code the 'code' and 'git' sources read, so the user decides informed (nothing is refused)
+
+# SPDX ids whose terms ask only for attribution, not that a model or its output share the licence
+PERMISSIVE_LICENCES = ("MIT", "MIT-0", "0BSD", "BSD-2-Clause", "BSD-3-Clause", "Apache-2.0", "ISC", "Zlib",
+                       "Unlicense", "CC0-1.0", "PSF-2.0", "Python-2.0", "BSL-1.0")
+# (SPDX id, phrases of the licence's own text, all present), most specific first: the GPL's text names
+# the LGPL, the LGPL's names the GPL, BSD-3 contains BSD-2; titles are matched in their own upper case
+LICENCE_TEXTS = [
+    ("AGPL-3.0", ("GNU AFFERO GENERAL PUBLIC LICENSE",)),
+    ("LGPL-3.0", ("GNU LESSER GENERAL PUBLIC LICENSE", "Version 3")),
+    ("LGPL-2.1", ("GNU LESSER GENERAL PUBLIC LICENSE", "Version 2.1")),
+    ("LGPL-2.0", ("GNU LIBRARY GENERAL PUBLIC LICENSE",)),
+    ("GPL-3.0", ("GNU GENERAL PUBLIC LICENSE", "Version 3")),
+    ("GPL-2.0", ("GNU GENERAL PUBLIC LICENSE", "Version 2")),
+    ("MPL-2.0", ("Mozilla Public License", "Version 2.0")),
+    ("EPL-2.0", ("Eclipse Public License - v 2.0",)),
+    ("PSF-2.0", ("PYTHON SOFTWARE FOUNDATION LICENSE VERSION 2",)),
+    ("Apache-2.0", ("Apache License", "Version 2.0")),
+    ("BSL-1.0", ("Boost Software License - Version 1.0",)),
+    ("BSD-3-Clause", ("Redistribution and use in source and binary forms", "Neither the name")),
+    ("BSD-2-Clause", ("Redistribution and use in source and binary forms",)),
+    ("MIT", ("Permission is hereby granted, free of charge",)),
+    ("ISC", ("Permission to use, copy, modify, and/or distribute this software for any purpose",)),
+    ("Zlib", ("This software is provided 'as-is', without any express or implied warranty",)),
+    ("Unlicense", ("This is free and unencumbered software released into the public domain",)),
+    ("CC0-1.0", ("CC0 1.0 Universal",)),
+]
+LICENCE_FILE = re.compile(r"^(LICEN[CS]E|COPYING|NOTICE)([-._].*)?$", re.IGNORECASE)
+SPDX_HEADER = re.compile(r"SPDX-License-Identifier:\s*([\w.+-]+(?:\s+(?:OR|AND|WITH)\s+[\w.+-]+)*)")
+
+
+def licence_of_text(text):
+    """The SPDX id of a licence file's text, or None when it is none of LICENCE_TEXTS."""
+    flat = " ".join(text.split())
+    return next((spdx for spdx, phrases in LICENCE_TEXTS if all(p in flat for p in phrases)), None)
+
+
+def is_permissive(expression):
+    """'MIT', 'MIT OR Apache-2.0', 'Apache-2.0 WITH LLVM-exception': permissive when some alternative of an
+    OR has only permissive ids (an exception only widens a licence)."""
+    for alternative in re.split(r"\s+OR\s+", expression.strip("() ")):
+        ids = re.split(r"\s+AND\s+", re.sub(r"\s+WITH\s+\S+", "", alternative.strip("() ")))
+        if all(i.strip("() ").removesuffix("-only").removesuffix("-or-later") in PERMISSIVE_LICENCES for i in ids):
+            return True
+    return False
+
+
+def declared_licences(folder):
+    """[(licence, where)] from folder's licence files and package manifests (pyproject.toml, Cargo.toml:
+    license = "..." or {text = "..."}; package.json: "license")."""
+    found = []
+    for name in sorted(os.listdir(folder)):
+        path = os.path.join(folder, name)
+        if LICENCE_FILE.match(name) and os.path.isfile(path) and os.path.getsize(path) < 1_000_000:
+            spdx = licence_of_text(read_text(path) or "")
+            if spdx:
+                found.append((spdx, name))
+            elif not name.upper().startswith("NOTICE"):  # a NOTICE file lists credits, not a licence
+                found.append(("unrecognised", name))
+    for name in ("pyproject.toml", "Cargo.toml"):
+        path = os.path.join(folder, name)
+        if os.path.isfile(path):
+            try:
+                with open(path, "rb") as f:
+                    manifest = tomllib.load(f)
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+                continue
+            value = (manifest.get("project") or manifest.get("package") or {}).get("license")
+            value = value.get("text") if isinstance(value, dict) else value
+            if isinstance(value, str) and value.strip() and len(value) < 100:
+                found.append((value.strip(), name))
+    path = os.path.join(folder, "package.json")
+    if os.path.isfile(path):
+        try:
+            with open(path, encoding="utf-8") as f:
+                value = json.load(f).get("license")
+        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+            value = None
+        value = value.get("type") if isinstance(value, dict) else value
+        if isinstance(value, str) and value.strip():
+            found.append((value.strip(), "package.json"))
+    return found
+
+
+def licence_report(folder, spdx_headers=None):
+    """The licence of the code under folder, declared in folder or, inside a git repository, in a folder
+    above it up to the repository's top -> {licence, found_in, permissive, spdx_headers}. licence is None
+    when nothing says; spdx_headers counts the SPDX-License-Identifier lines of the files read."""
+    chain = [os.path.abspath(folder)]
+    while os.path.dirname(chain[-1]) != chain[-1]:
+        chain.append(os.path.dirname(chain[-1]))
+    top = next((i for i, p in enumerate(chain) if os.path.exists(os.path.join(p, ".git"))), 0)
+    found, here = [], chain[0]
+    for here in chain[:top + 1]:
+        found = declared_licences(here)
+        if found:
+            break
+    headers = dict((spdx_headers or collections.Counter()).most_common())
+    names = list(dict.fromkeys(spdx for spdx, _ in found)) or list(headers)
+    return {"licence": " AND ".join(f"({n})" if " OR " in n else n for n in names) if names else None,
+            "found_in": [os.path.relpath(os.path.join(here, where), chain[0]) for _, where in found]
+            or (["SPDX-License-Identifier headers"] if headers else []),
+            "permissive": bool(names) and all(is_permissive(n) for n in names), "spdx_headers": headers}
+
+
+def licence_warning(source, report):
+    """One line for a source whose licence is missing or not permissive, else None."""
+    if report["licence"] is None:
+        return (f"WARNING: {source}: no licence found (no LICENSE/COPYING file, manifest field or SPDX header); "
+                f"make sure you may train on this code")
+    if "unrecognised" in report["licence"]:
+        return (f"WARNING: {source}: {', '.join(report['found_in'])} holds a licence this does not recognise; "
+                f"read it to see whether it allows training on this code")
+    if not report["permissive"]:
+        return (f"WARNING: {source} is under {report['licence']}, not a permissive licence "
+                f"({', '.join(PERMISSIVE_LICENCES)}); check its terms allow training on it and using the model")
+    return None
 
 
 # -----------------------------------------------------------------------------
@@ -287,6 +447,26 @@ NOISE_MESSAGE = re.compile(r"^(wip|bump|chore|merge|formatting|reformat\w*|fixup
 def is_meaningful_message(message):
     first = (message.strip().splitlines() or [""])[0].strip()
     return len(first) >= 8 and len(first.split()) > 1 and not NOISE_MESSAGE.search(first)
+
+
+# what a commit did, from its first line: a Conventional Commits prefix ("fix(parser): ...") or its first words
+COMMIT_KINDS = [("fix", r"fix|fixe[sd]|fixing|bug|bugfix|hotfix|patch|resolve[sd]?|repair|correct|crash|regression"),
+                ("feature", r"feat|feature|add|adds|added|adding|implement\w*|introduce\w*|support\w*|new|allow\w*|enable\w*"),
+                ("docs", r"docs?|document\w*|readme|comments?"),
+                ("test", r"tests?|testing|specs?"),
+                ("refactor", r"refactor\w*|clean\w*|rename\w*|move[sd]?|simplif\w*|tidy|restructure\w*|extract\w*"),
+                ("performance", r"perf|performance|speed\w*|optimi[sz]\w*|faster")]
+
+
+def commit_kind(message):
+    """'fix', 'feature', 'docs', 'test', 'refactor', 'performance' or 'other' for a commit message."""
+    first = (message.strip().splitlines() or [""])[0].lower()
+    prefix = re.match(r"^(\w+)(\([^)]*\))?!?:", first)
+    words = [prefix.group(1)] if prefix else re.findall(r"[a-z]+", first)[:3]
+    for kind, pattern in COMMIT_KINDS:
+        if any(re.fullmatch(pattern, w) for w in words):
+            return kind
+    return "other"
 
 
 def run_git(repo, *args, problem="cannot be read"):
@@ -355,11 +535,13 @@ def clean_diff(diff_lines):
 def git_documents(repo, max_files, max_lines):
     """One document per meaningful commit: its message, a blank line, its diff -> (docs, report), oldest
     first. Report: commits, used, skipped {merge, message, no_diff, too_many_files, too_many_lines},
-    lockfiles_dropped, binaries_dropped."""
+    lockfiles_dropped, binaries_dropped, commit_kinds {fix, feature, ...} of the used commits, licence."""
     run_git(repo, "rev-parse", "--git-dir", problem="is not a git repository")
     merges = int(run_git(repo, "rev-list", "--merges", "--count", "HEAD"))
     skipped = collections.Counter({"merge": merges} if merges else {})
-    report = {"commits": merges, "used": 0, "skipped": skipped, "lockfiles_dropped": 0, "binaries_dropped": 0}
+    kinds = collections.Counter()
+    report = {"commits": merges, "used": 0, "skipped": skipped, "lockfiles_dropped": 0, "binaries_dropped": 0,
+              "commit_kinds": kinds, "licence": licence_report(repo)}
     docs = []
     for sha, message, diff_lines in git_commits(repo):
         report["commits"] += 1
@@ -373,6 +555,7 @@ def git_documents(repo, max_files, max_lines):
             skipped[reason] += 1
             continue
         report["used"] += 1
+        kinds[commit_kind(message)] += 1
         text = message.strip() + "\n\n" + "".join(kept).rstrip("\n") + "\n"
         docs.append({"text": text, "source": f"git:{repo}", "kind": "git", "commit": sha})
     return docs, report
@@ -814,5 +997,7 @@ def read_source(kind, path, opts, seed):
         docs, report = chat_documents(path)
     else:
         raise UserError(f"unknown corpus source kind '{kind}'; use one of {', '.join(SOURCE_KINDS)}")
+    if kind in ("files", "chat"):
+        report["python_blocks"] = python_blocks_report(docs)
     report.update(documents=len(docs), tokens=sum(estimate_tokens(d["text"]) for d in docs))
     return docs, report

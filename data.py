@@ -149,7 +149,7 @@ def solved_problem_samples(cfg, problems, out_dir, log):
 # users' own text (corpora.py): read every source, redact, de-duplicate across sources, split, weight
 
 CORPUS_DATA_KEYS = ("sources", "code_extensions", "code_per_file", "max_chars", "fim_rate", "git_max_files",
-                    "git_max_lines", "redact", "max_tokens")
+                    "git_max_lines", "redact", "max_tokens", "name")
 CORPUS_VAL_FRACTION = 0.15  # users' documents vary more than generated ones: a larger held-out share
 LENGTH_PERCENTILES = (50, 90, 95, 99)
 
@@ -177,14 +177,17 @@ def in_eval_split(text, fraction):
 
 
 def corpus_documents(cfg, log):
-    """(documents, report) from cfg['sources']: distinct documents (dicts of corpora.py) with 'val' (their
-    split) and 'copies' added: a train document is trained on once per unit of its source's weight
-    (2 = twice; 0.5 = half of them, chosen by seed), an eval document once. final_tokens, when set, caps
-    the distinct documents before the weights."""
+    """(documents, report, every document read) from cfg['sources']: distinct documents (dicts of
+    corpora.py) with 'val' (their split) and 'copies' added: a train document is trained on once per unit
+    of its source's weight (2 = twice; 0.5 = half of them, chosen by seed), an eval document once.
+    final_tokens, when set, caps the distinct documents before the weights. Every document read carries
+    'entry' (its source's place in the sources line) and 'dropped' (why it is not kept, or None)."""
     entries = corpora.parse_sources(cfg["sources"])
     docs, per_source, redactions = [], {}, collections.Counter()
-    for kind, path, weight in entries:
+    for entry, (kind, path, weight) in enumerate(entries):
         got, read_report = corpora.read_source(kind, path, cfg, cfg["seed"])
+        if read_report.get("licence") and corpora.licence_warning(f"{kind}:{path}", read_report["licence"]):
+            log(corpora.licence_warning(f"{kind}:{path}", read_report["licence"]))
         # by each document's kind, not the source's: a files: JSONL can hold chats too
         private = [cfg["redact"] is True or cfg["redact"] == "auto" and d["kind"] in ("chat", "git") for d in got]
         if any(private):
@@ -195,14 +198,14 @@ def corpus_documents(cfg, log):
         name = f"{kind}:{path}"
         per_source[name] = {"weight": weight, "read": read_report, "documents": len(got)}
         log(f"data: {name}: {len(got)} documents")
-        docs += [dict(d, weight=weight) for d in got]
+        docs += [dict(d, weight=weight, entry=entry, dropped=None) for d in got]
 
     duplicate_of_earlier = duplicate_finder(cfg["seed"])
     rejected, kept = collections.Counter(), []
     for d in docs:
-        reason = duplicate_of_earlier(d["text"])
-        if reason:
-            rejected[reason] += 1
+        d["dropped"] = duplicate_of_earlier(d["text"])
+        if d["dropped"]:
+            rejected[d["dropped"]] += 1
         else:
             kept.append(d)
     fraction = cfg["val_fraction"] or CORPUS_VAL_FRACTION
@@ -222,13 +225,38 @@ def corpus_documents(cfg, log):
                 budget[kept[i]["val"]] -= estimate_tokens(kept[i]["text"])
                 chosen.add(i)
         rejected["over_budget"] += len(kept) - len(chosen)
+        for i, d in enumerate(kept):
+            d["dropped"] = None if i in chosen else "over_budget"
         kept = [d for i, d in enumerate(kept) if i in chosen]
     for d in kept:
         d["copies"] = 1 if d["val"] else int(d["weight"]) + (rng.random() < d["weight"] % 1)
     report = {"sources": per_source, "documents": len(docs), "selected": len(kept),
               "selected_tokens": sum(estimate_tokens(d["text"]) * d["copies"] for d in kept),
               "rejected": dict(rejected), "redactions": dict(redactions), "val_fraction": fraction}
-    return kept, report
+    return kept, report, docs
+
+
+def jsonl_record(d, **extra):
+    """A document as the line other fine-tuning tools read: {"messages": [...]} for a chat (the
+    conversational format of TRL's SFTTrainer, axolotl, LLaMA-Factory), {"text": ...} otherwise."""
+    record = {"messages": d["messages"]} if d.get("messages") else {"text": d["text"]}
+    return json.dumps({**record, "source": d["source"], **extra}, ensure_ascii=False) + "\n"
+
+
+def write_source_files(every, entries, folder, name):
+    """Per source, in folder: N-KIND[.NAME].raw.jsonl, every document as extracted (after redaction, which
+    must come first: secrets never reach the output folder), each with its split and, when it was not kept,
+    why (exact_duplicate, near_duplicate, over_budget, over_max_tokens); N-KIND[.NAME].clean.jsonl, the
+    ones kept, as trained and written to train.jsonl / eval.jsonl."""
+    os.makedirs(folder, exist_ok=True)
+    for entry, (kind, _, _) in enumerate(entries):
+        docs = [d for d in every if d["entry"] == entry]
+        stem = os.path.join(folder, f"{entry + 1}-{kind}" + (f".{name}" if name else ""))
+        write_atomic(stem + ".raw.jsonl", "".join(
+            jsonl_record(d, split=None if d["dropped"] in ("exact_duplicate", "near_duplicate") else
+                         "eval" if d.get("val") else "train", dropped=d["dropped"]) for d in docs))
+        write_atomic(stem + ".clean.jsonl", "".join(
+            jsonl_record(d, split="eval" if d["val"] else "train") for d in docs if not d["dropped"]))
 
 
 def length_scan(docs, lengths, max_tokens):
@@ -250,11 +278,15 @@ def prepare_corpus(cfg, out_dir, key, log):
     """The data steps for users' own text: sources -> documents -> tokenizer (with the fill-in-the-middle
     and chat tokens) -> length scan -> token files, plus train.jsonl / eval.jsonl for other tools."""
     info_path = os.path.join(out_dir, "data_info.json")
-    if not cfg["overwrite"] and os.path.exists(info_path) and os.path.exists(os.path.join(out_dir, "train.jsonl")):
-        raise UserError(f"{out_dir} already holds train.jsonl / eval.jsonl from other data settings; pass "
-                        f"--overwrite=True to replace them, or another out_dir / dataset_dir")
+    if not re.fullmatch(r"[\w-]*", cfg["name"], re.ASCII):
+        raise UserError(f"name {cfg['name']!r} names files (train.NAME.jsonl): use letters, digits, '-' and '_'")
+    suffix = f".{cfg['name']}" if cfg["name"] else ""
+    if not cfg["overwrite"] and os.path.exists(info_path) and os.path.exists(os.path.join(out_dir, f"train{suffix}.jsonl")):
+        raise UserError(f"{out_dir} already holds train{suffix}.jsonl / eval{suffix}.jsonl from other data settings; "
+                        f"pass --overwrite=True to replace them, --name=NAME to write another set beside them, "
+                        f"or another out_dir / dataset_dir")
     timings, t0 = {}, time.time()
-    selected, report = corpus_documents(cfg, log)
+    selected, report, every = corpus_documents(cfg, log)
     timings["read_s"] = round(time.time() - t0, 3)
     if not selected:
         raise UserError(f"the sources {cfg['sources']!r} gave no usable documents (rejected: {report['rejected']}); "
@@ -272,16 +304,16 @@ def prepare_corpus(cfg, out_dir, key, log):
         if v["p50"] > cfg["block_size"]:
             log(f"data: half the documents of {source} are longer than block_size {cfg['block_size']} tokens, so "
                 f"the model sees them in pieces; lower max_chars or raise block_size")
-    selected = [d for d, n in zip(selected, lengths) if n <= cfg["max_tokens"]]
+    for d, n in zip(selected, lengths):
+        d["dropped"] = "over_max_tokens" if n > cfg["max_tokens"] else None
+    selected = [d for d in selected if not d["dropped"]]
     if not any(d["val"] for d in selected) or all(d["val"] for d in selected):
         raise UserError(f"after dropping documents over max_tokens={cfg['max_tokens']} a split is empty; raise "
                         f"max_tokens or add documents")
     for split, want_val in (("train", False), ("eval", True)):
-        # the shape other fine-tuning tools read: {"messages": [...]} or {"text": ...}
-        write_atomic(os.path.join(out_dir, f"{split}.jsonl"), "".join(
-            json.dumps({**({"messages": d["messages"]} if d.get("messages") else {"text": d["text"]}),
-                        "source": d["source"]}, ensure_ascii=False) + "\n"
-            for d in selected if d["val"] == want_val))
+        write_atomic(os.path.join(out_dir, f"{split}{suffix}.jsonl"),
+                     "".join(jsonl_record(d) for d in selected if d["val"] == want_val))
+    write_source_files(every, corpora.parse_sources(cfg["sources"]), os.path.join(out_dir, "sources"), cfg["name"])
     trained = [d for d in selected for _ in range(d["copies"])]
     write_atomic(os.path.join(out_dir, "dataset.txt"), "".join(f"{d['text']}\n{EOT}\n\n" for d in trained))
     write_atomic(os.path.join(out_dir, "refine_report.json"), json.dumps(report, indent=1))
@@ -292,7 +324,8 @@ def prepare_corpus(cfg, out_dir, key, log):
     _check_train_size(meta, cfg)
     timings["total_s"] = round(time.time() - t0, 3)
     kinds = collections.Counter(d["kind"] for d in trained)
-    info = {"prompt": cfg.get("prompt", ""), "domain": "corpus", "sources": cfg["sources"],
+    info = {"prompt": cfg.get("prompt", ""), "domain": "corpus", "sources": cfg["sources"], "name": cfg["name"],
+            "licences": {s: r["read"]["licence"] for s, r in report["sources"].items() if "licence" in r["read"]},
             "generation_method": "sources", "teacher": None, "judge": None, "reasoning": None,
             "tokens": {"raw": sum(estimate_tokens(d["text"]) for d in selected), "refined": report["selected_tokens"],
                        "train": meta["train_tokens"], "val": meta["val_tokens"]},

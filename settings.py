@@ -41,6 +41,7 @@ git_max_files = 20  # 'git': skip commits touching more files than this
 git_max_lines = 400  # 'git': skip commits changing more lines than this
 redact = 'auto'  # e-mails, phones, IPs, keys, home-folder user names: 'auto' = in chat and git; True/False = all/none
 max_tokens = 2048  # sources: drop documents longer than this many tokens (counted in the length scan)
+name = ''  # sources: names this set's files, train.NAME.jsonl, eval.NAME.jsonl (another name never overwrites them)
 # problems to solve (problems.py, verify.py): a prompt about math, or a problems_file
 problems_file = ''  # MATH / GSM8K (JSON or JSONL) or APPS-style problems; '' = generated math word problems
 max_level = 5  # generated math problems of levels 1 (one small sum) to 5 (linear equations)

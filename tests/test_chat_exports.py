@@ -202,7 +202,7 @@ def test_secrets_in_every_export_shape_are_redacted(tmp_path):
     paths = [write(tmp_path / "gpt" / "conversations.json", json.dumps(chatgpt)),
              write(tmp_path / "claude" / "conversations.json", json.dumps(claude)),
              write_jsonl(tmp_path / "logs" / "s.jsonl", events)]
-    docs, report = data.corpus_documents(cfg_for(", ".join(f"chat:{p}" for p in paths)), log=lambda *a: None)
+    docs, report, _ = data.corpus_documents(cfg_for(", ".join(f"chat:{p}" for p in paths)), log=lambda *a: None)
     assert len({d["source"] for d in docs}) == 3
     everything = json.dumps([[d["text"], d["segments"], d["messages"]] for d in docs])
     assert secret not in everything and email not in everything and "<key>" in everything

@@ -62,15 +62,15 @@ def test_documents_repeated_across_sources_are_kept_once(tmp_path):
                                                     f"with {i} cups of water.") for i in range(30)])
     b = write_chat_file(tmp_path / "b.jsonl", [chat("Question 3 about rice?", "Answer 3: cook the rice slowly with 3 "
                                                     "cups of water.")])
-    docs, report = data.corpus_documents(cfg_for(f"chat:{a}, chat:{b}"), log=lambda *a: None)
+    docs, report, _ = data.corpus_documents(cfg_for(f"chat:{a}, chat:{b}"), log=lambda *a: None)
     assert len(docs) == 30 and report["rejected"] == {"exact_duplicate": 1}
 
 
 def test_the_split_is_by_document_deterministic_and_disjoint(tmp_path):
     path = write_chat_file(tmp_path / "c.jsonl", [chat(f"Tell me fact {i}.", f"Fact {i} is that {i} squared is "
                                                        f"{i * i}.") for i in range(200)])
-    first, _ = data.corpus_documents(cfg_for(f"chat:{path}"), log=lambda *a: None)
-    again, _ = data.corpus_documents(cfg_for(f"chat:{path}"), log=lambda *a: None)
+    first, _, _ = data.corpus_documents(cfg_for(f"chat:{path}"), log=lambda *a: None)
+    again, _, _ = data.corpus_documents(cfg_for(f"chat:{path}"), log=lambda *a: None)
     val = {d["text"] for d in first if d["val"]}
     assert val == {d["text"] for d in again if d["val"]}
     assert not val & {d["text"] for d in first if not d["val"]}
@@ -78,17 +78,17 @@ def test_the_split_is_by_document_deterministic_and_disjoint(tmp_path):
     # a document keeps its split when others are removed
     fewer = write_chat_file(tmp_path / "d.jsonl", [chat(f"Tell me fact {i}.", f"Fact {i} is that {i} squared is "
                                                         f"{i * i}.") for i in range(0, 200, 2)])
-    kept, _ = data.corpus_documents(cfg_for(f"chat:{fewer}"), log=lambda *a: None)
+    kept, _, _ = data.corpus_documents(cfg_for(f"chat:{fewer}"), log=lambda *a: None)
     assert {d["text"] for d in kept if d["val"]} <= val
 
 
 def test_source_weights_repeat_train_documents_but_not_eval_ones(tmp_path):
     path = write_chat_file(tmp_path / "c.jsonl", [chat(f"Tell me fact {i}.", f"Fact {i}: {i} plus {i} is {2 * i}.")
                                                   for i in range(100)])
-    docs, report = data.corpus_documents(cfg_for(f"chat:{path}@3"), log=lambda *a: None)
+    docs, report, _ = data.corpus_documents(cfg_for(f"chat:{path}@3"), log=lambda *a: None)
     assert {d["copies"] for d in docs if not d["val"]} == {3}
     assert {d["copies"] for d in docs if d["val"]} == {1}
-    half, _ = data.corpus_documents(cfg_for(f"chat:{path}@0.5"), log=lambda *a: None)
+    half, _, _ = data.corpus_documents(cfg_for(f"chat:{path}@0.5"), log=lambda *a: None)
     trained = sum(d["copies"] for d in half if not d["val"])
     assert 0.3 * len(half) < trained < 0.7 * len(half)
 
@@ -96,7 +96,7 @@ def test_source_weights_repeat_train_documents_but_not_eval_ones(tmp_path):
 def test_final_tokens_caps_the_distinct_documents(tmp_path):
     path = write_chat_file(tmp_path / "c.jsonl", [chat(f"Tell me fact {i}.", f"Fact {i}: {i} plus {i} is {2 * i}.")
                                                   for i in range(300)])
-    docs, report = data.corpus_documents(cfg_for(f"chat:{path}", final_tokens=1000), log=lambda *a: None)
+    docs, report, _ = data.corpus_documents(cfg_for(f"chat:{path}", final_tokens=1000), log=lambda *a: None)
     assert report["rejected"]["over_budget"] > 0
     assert 900 < sum(data.estimate_tokens(d["text"]) for d in docs) < 1200
 
@@ -153,7 +153,7 @@ def test_chats_inside_a_files_source_are_redacted_by_default(tmp_path):
     notes.write_text("".join(json.dumps(r) + "\n" for r in [
         {"text": "A plain note that mentions nobody in particular and carries on for a while."}] + [
         chat(f"Mail me at friend{i}@example.com please.", f"I will write to you soon, number {i}.") for i in range(20)]))
-    docs, report = data.corpus_documents(cfg_for(f"files:{notes}"), log=lambda *a: None)
+    docs, report, _ = data.corpus_documents(cfg_for(f"files:{notes}"), log=lambda *a: None)
     assert any(d["kind"] == "chat" for d in docs) and report["redactions"]["email"] == 20  # near twins go later
     assert not any("@example.com" in d["text"] or "@example.com" in json.dumps(d.get("messages"))
                    for d in docs)
