@@ -502,6 +502,31 @@ def print_data_stats(info, log=print):
         for source, v in info["length_scan"].items():
             log(f"  {source}: {v['count']}  {v['min']}  {v['p50']}  {v['p90']}  {v['p95']}  {v['p99']}  {v['max']}  "
                 f"{v['over_max_tokens']}")
+    for source, r in (info.get("refine") or {}).get("sources", {}).items():
+        log(f"{source}: " + "; ".join(source_signals(r["read"])))
+
+
+def source_signals(read):
+    """What a source's read report says about its quality and licence, as short phrases."""
+    said = []
+    if "licence" in read:
+        lic = read["licence"]
+        said.append(f"licence {lic['licence'] or 'none found'}" + (" (permissive)" if lic["permissive"] else ""))
+    if read.get("languages"):
+        said.append("languages " + ", ".join(f"{k} {v:.0%}" for k, v in list(read["languages"].items())[:5]))
+    if read.get("python_files", {}).get("checked"):
+        p = read["python_files"]
+        said.append(f"{p['dropped']} of {p['checked']} Python files dropped: they do not parse")
+    if read.get("python_blocks", {}).get("checked"):
+        p = read["python_blocks"]
+        said.append(f"{p['valid']} of {p['checked']} learned Python blocks parse")
+    if read.get("commit_kinds"):
+        said.append("commits " + ", ".join(f"{k} {v}" for k, v in sorted(read["commit_kinds"].items(), key=lambda kv: -kv[1])))
+    if read.get("shapes"):
+        said.append("read as " + ", ".join(f"{k} ({v} file{'s' * (v > 1)})" for k, v in read["shapes"].items()))
+    if "dropped" in read and "conversations" in read:
+        said.append(f"{read['dropped']} of {read['conversations']} conversations dropped (no user or no assistant turn)")
+    return said or ["read"]
 
 
 def main(argv):
