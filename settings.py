@@ -32,7 +32,7 @@ tokenizer = 'bpe'  # 'bpe' (trained on the run's data) or 'gpt2' (tiktoken, 50,2
 val_fraction = 0.0  # share of documents held out for validation; 0 = 0.1 for generated data, 0.15 for sources
 overwrite = False  # replace a trained model in out_dir, or train.jsonl / eval.jsonl another data step wrote
 # users' own text (corpora.py): when set, these are the data instead of generated documents
-sources = ''  # 'KIND:PATH[@WEIGHT], ...': files (txt/md/jsonl), code (a folder), git (a repo), chat (jsonl)
+sources = ''  # 'KIND:PATH[@WEIGHT], ...': files (txt/md/jsonl), code (a folder), git (a repo), chat (an app's export, session logs, jsonl)
 code_extensions = 'py,js,ts,jsx,tsx,sql,css,html,md,sh,c,h,cpp,go,rs,java,rb'  # files the 'code' source reads
 code_per_file = 6  # 'code': windows taken from each file
 max_chars = 1600  # 'code' windows and 'files' chunks: at most this many characters
