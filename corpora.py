@@ -797,8 +797,7 @@ def chat_file_conversations(path):
         except json.JSONDecodeError:
             raise chat_shape_error(path, "is not JSON or JSON lines") from None
         records = [r for _, r in jsonl_records(path)]  # a later broken line is named by its number
-    first = next((r for r in records if isinstance(r, dict)), {})
-    if "messages" in first:
+    if any(isinstance(r, dict) and "messages" in r for r in records[:50]):
         return "messages", [messages_conversation(r["messages"])
                             if isinstance(r, dict) and isinstance(r.get("messages"), list) else None
                             for r in records]
