@@ -101,17 +101,17 @@ def count_steps(text):
     return len(re.findall(r"^Step \d+:", text, re.M))
 
 
-def check_solution(problem, text, hit_token_limit=False):
+def check_solution(problem, text, hit_token_limit=False, code_verdict=None):
     """The verdict on one candidate solution: its final answer against the known one (math), or its last
-    Python block run against the problem's tests in a sandboxed subprocess (code). A reply the token limit
-    cut off before its final answer or its closed code block is 'truncated': a larger budget would help,
-    a better model might not be needed."""
+    Python block run against the problem's tests in a sandboxed subprocess (code; code_verdict when it has
+    been run already). A reply the token limit cut off before its final answer or its closed code block is
+    'truncated': a larger budget would help, a better model might not be needed."""
     if problem["kind"] == "math":
         verdict = verify.check_math(text, problem["answer"])
         cut_off = not verify.states_final_answer(text)
     else:
         code = verify.extract_code(text)  # None for a block whose closing fence never came
-        verdict = verify.check_code(code, problem["tests"], problem.get("fn_name"))
+        verdict = code_verdict or verify.check_code(code, problem["tests"], problem.get("fn_name"))
         verdict["correct"], cut_off = verdict["verdict"] == "pass", code is None
     if hit_token_limit and cut_off and not verdict["correct"]:
         verdict["reason"] = "truncated"
@@ -146,10 +146,17 @@ def solved_problem_samples(cfg, problems, out_dir, log):
                 f"(a teacher, generation_method='ollama' or 'openai', would write solutions for them)")
         candidates = [{"problem": i, "sample": j, "text": s, "source": p["source"]}
                       for i, p in enumerate(problems) for j, s in enumerate(p["solutions"])]
+    # reference solutions are expected to pass: many to a sandboxed process (verify.check_code_batch) instead
+    # of a process per test, minutes saved on thousands of generated code problems. A teacher's code is
+    # checked one program to a process, so no candidate can reach another's results.
+    code_verdicts = iter(verify.check_code_batch(
+        [(verify.extract_code(c["text"]), problems[c["problem"]]["tests"], problems[c["problem"]].get("fn_name"))
+         for c in candidates if problems[c["problem"]]["kind"] == "code"]) if teacher_stats is None else [])
     records, correct_of = [], collections.defaultdict(list)
     for c in candidates:
         p = problems[c["problem"]]
-        verdict = check_solution(p, c["text"], c.get("hit_token_limit", False))
+        verdict = check_solution(p, c["text"], c.get("hit_token_limit", False),
+                                 next(code_verdicts, None) if p["kind"] == "code" else None)
         records.append({"problem_id": p["id"], "source": c["source"], "kind": p["kind"], "level": p["level"],
                         "sample": c["sample"], **verdict, "kept": False})
         if verdict["correct"]:

@@ -1,8 +1,5 @@
 """Generated programming problems (problems_code.py): deterministic, in both forms, in the APPS loader's shape,
 and every worked solution passes its own tests when run in the sandbox."""
-import json
-import secrets
-
 import pytest
 
 import problems_code
@@ -10,51 +7,14 @@ import verify
 
 PER_LEVEL = 1000
 
-# Runs many solutions in one sandboxed process, each in a fresh namespace, and prints each one's results after
-# a marker: what check_code would compare, for a thousand problems at the cost of one interpreter start.
-BATCH_RUNNER = r'''
-import contextlib, io, json, sys
-payload = json.loads(sys.stdin.read())
-marker, real_stdout = payload["marker"], sys.stdout
-for job in payload["jobs"]:
-    results = []
-    for given in job["inputs"]:
-        captured = io.StringIO()
-        with contextlib.redirect_stdout(captured):
-            if job["fn_name"]:
-                namespace = {"__name__": "solution"}
-                exec(job["code"], namespace)
-                results.append(namespace[job["fn_name"]](*given))
-            else:
-                sys.stdin = io.StringIO(given)
-                exec(job["code"], {"__name__": "__main__"})
-                results.append(captured.getvalue())
-    real_stdout.write(marker + " " + json.dumps(results) + "\n")
-'''
-
-
-def run_batch_in_sandbox(problems):
-    """Each problem's own solution run on each of its test inputs, in one sandboxed subprocess: [[result]]."""
-    marker = secrets.token_hex(8)
-    jobs = [{"code": verify.extract_code(p["solutions"][0]), "fn_name": p["fn_name"], "inputs": p["tests"]["inputs"]}
-            for p in problems]
-    run = verify.run_in_sandbox(BATCH_RUNNER, json.dumps({"marker": marker, "jobs": jobs}), 120, 1024, None,
-                                stdout_limit_bytes=verify.RESULTS_LIMIT_BYTES)
-    assert run["status"] == "ok", run["stderr"][-2000:]
-    return [json.loads(line[len(marker) + 1:]) for line in run["stdout"].splitlines() if line.startswith(marker)]
-
-
 @pytest.mark.parametrize("level", problems_code.CODE_LEVELS)
 def test_a_thousand_generated_solutions_per_level_pass_their_own_tests(level):
     ps = problems_code.generate_code_problems(PER_LEVEL, seed=level, levels=(level,))
     assert len(ps) == PER_LEVEL and {p["level"] for p in ps} == {level}
-    results = run_batch_in_sandbox(ps)
-    assert len(results) == PER_LEVEL
-    for p, got in zip(ps, results):
-        for result, expected in zip(got, p["tests"]["outputs"]):
-            ok = (verify.same_value(result, expected) if p["fn_name"] else
-                  verify.normalize_output(result) == verify.normalize_output(expected))
-            assert ok, (p["problem"], p["solutions"][0], result, expected)
+    # in the sandbox, many to a process (check_code_batch, tested against check_code in test_verify.py)
+    verdicts = verify.check_code_batch([(verify.extract_code(p["solutions"][0]), p["tests"], p["fn_name"]) for p in ps])
+    failed = [(p["problem"], v) for p, v in zip(ps, verdicts) if v["verdict"] != "pass"]
+    assert len(verdicts) == PER_LEVEL and not failed, failed[:3]
 
 
 def test_solutions_pass_through_check_code_itself_in_both_forms():
