@@ -9,6 +9,7 @@ A problem is the dict problems.load_problems makes of an APPS record: id, source
 tests {"inputs", "outputs"}, fn_name (None for stdin), level, type, solutions.
 """
 import random
+import re
 
 WORDS = ("apple banana cherry river stone cloud garden window pencil rabbit tiger mango lemon orange purple "
          "silver rocket planet forest candle button kitten pepper summer winter dragon puzzle castle island "
@@ -20,13 +21,45 @@ CODE_LEVEL_TYPES = {1: "strings and lists", 2: "arithmetic", 3: "a loop or a con
 CODE_LEVEL_WEIGHTS = {1: 3, 2: 2, 3: 1, 4: 1}
 TESTS_PER_PROBLEM = 4
 
-# how each kind of argument is made, described, read from standard input and written there
+# how each kind of argument is described to a function, and read from standard input (described, code)
 INPUT_KINDS = {
-    "str": ("a word", "{} = input()"),
-    "int": ("an integer", "{} = int(input())"),
-    "ints": ("integers separated by spaces", "{} = list(map(int, input().split()))"),
-    "words": ("words separated by spaces", "{} = input().split()"),
+    "str": ("a word", "a word", "{} = input()"),
+    "int": ("an integer", "an integer", "{} = int(input())"),
+    "ints": ("a list of integers", "integers separated by spaces", "{} = list(map(int, input().split()))"),
+    "words": ("a list of words", "words separated by spaces", "{} = input().split()"),
 }
+# Each problem names its function and arguments one of several ways, words its request one of two ways and
+# shows one example: held-out problems need texts the training never saw, and the model learns to copy the
+# names it is given rather than one spelling per task.
+FUNCTION_NAMES = {
+    "reverse_text": ("reverse_text", "reverse_word", "backwards"), "first_chars": ("first_chars", "prefix", "head"),
+    "last_chars": ("last_chars", "suffix_of", "tail"), "shout": ("shout", "to_upper", "capitals"),
+    "text_length": ("text_length", "word_length", "count_chars"), "count_letter": ("count_letter", "letter_count"),
+    "add_suffix": ("add_suffix", "with_ending"), "repeat_text": ("repeat_text", "repeat_word", "echo"),
+    "first_item": ("first_item", "head_of", "first"), "last_item": ("last_item", "last", "final_item"),
+    "largest": ("largest", "biggest", "max_value"), "smallest": ("smallest", "lowest", "min_value"),
+    "sort_numbers": ("sort_numbers", "in_order", "sorted_list"), "total": ("total", "list_sum", "add_all"),
+    "count_words": ("count_words", "word_count", "how_many"), "join_words": ("join_words", "glue", "link_words"),
+    "add_k": ("add_k", "plus", "increase"), "times_k": ("times_k", "multiply", "scale"),
+    "minus_k": ("minus_k", "decrease", "take_away"), "square": ("square", "squared", "sq"),
+    "add": ("add", "sum_two", "plus_both"), "difference": ("difference", "subtract", "minus"),
+    "product": ("product", "multiply_two", "times"), "rectangle_area": ("rectangle_area", "area"),
+    "rectangle_perimeter": ("rectangle_perimeter", "perimeter"),
+    "minutes_to_seconds": ("minutes_to_seconds", "to_seconds"), "whole_part": ("whole_part", "divide_down"),
+    "remainder": ("remainder", "mod"), "last_digit": ("last_digit", "ones_digit"),
+    "distance": ("distance", "gap", "abs_difference"), "sum_to_n": ("sum_to_n", "triangle", "sum_up_to"),
+    "factorial": ("factorial", "fact"), "count_vowels": ("count_vowels", "vowels"),
+    "count_above": ("count_above", "how_many_above"), "sum_even": ("sum_even", "even_total"),
+    "larger": ("larger", "bigger", "max_of_two"), "sign_word": ("sign_word", "describe_sign"),
+    "check_at_least": ("check_at_least", "at_least"), "is_even": ("is_even", "even"),
+    "count_value": ("count_value", "occurrences"), "keep_above": ("keep_above", "filter_above"),
+    "digit_sum": ("digit_sum", "sum_of_digits"), "is_prime": ("is_prime", "prime"), "gcd": ("gcd", "greatest_divisor"),
+    "running_total": ("running_total", "prefix_sums"), "longest_word": ("longest_word", "longest"),
+    "words_with_letter": ("words_with_letter", "count_with"), "fizz": ("fizz", "fizz_or_number"),
+    "fibonacci": ("fibonacci", "fib"),
+}
+PARAMETER_NAMES = {"s": ("s", "word", "text"), "nums": ("nums", "numbers", "values"), "n": ("n", "x", "number"), "minutes": ("minutes", "m")}
+PAIR_NAMES = (("a", "b"), ("x", "y"), ("first", "second"), ("m", "n"))  # two integers a, b
 
 
 def random_value(rng, kind):
@@ -48,6 +81,27 @@ def as_printed(value):
     return " ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
+def renamed(text, names):
+    """text with each whole word in names replaced by its new name, outside double-quoted strings."""
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b") if names else None
+    parts = re.split(r'("[^"]*")', text)
+    return "".join(p if i % 2 or not pattern else pattern.sub(lambda m: names[m.group()], p) for i, p in enumerate(parts))
+
+
+def named(t, rng):
+    """Task t with a function name and argument names chosen from FUNCTION_NAMES and PARAMETER_NAMES."""
+    canonical = [name for name, _ in t["params"]]
+    if canonical == ["a", "b"]:
+        chosen = list(rng.choice(PAIR_NAMES))
+    else:
+        chosen = [rng.choice(PARAMETER_NAMES.get(name, (name,))) for name in canonical]
+    names = {old: new for old, new in zip(canonical, chosen) if old != new}
+    return dict(t, fn=rng.choice(FUNCTION_NAMES.get(t["fn"], (t["fn"],))), task=t["fn"],
+                params=[(new, kind) for new, (_, kind) in zip(chosen, t["params"])],
+                what=renamed(t["what"], names), explain=renamed(t["explain"], names),
+                body=[renamed(line, names) for line in t["body"]])
+
+
 def task(fn, params, what, explain, body, reference, make_args=None):
     """One generated problem's ingredients: fn(params) returns what; body is the function's lines (indented
     below the def); reference computes the same in this process, for the expected outputs; make_args, when
@@ -65,37 +119,37 @@ def _level1(rng):
     sep = rng.choice(["-", "+", ", ", "_"])
     suffix = rng.choice(["ing", "ed", "s", "!"])
     tasks = [
-        lambda: task("reverse_text", [("s", "str")], "the word s reversed", "A slice with step -1 reverses a string.",
+        lambda: task("reverse_text", [("s", "str")], "s reversed", "A slice with step -1 reverses a string.",
                      ["return s[::-1]"], lambda s: s[::-1]),
-        lambda: task("first_chars", [("s", "str")], f"the first {k} characters of the word s",
+        lambda: task("first_chars", [("s", "str")], f"the first {k} characters of s",
                      f"The slice s[:{k}] takes the first {k} characters.", [f"return s[:{k}]"], lambda s: s[:k]),
-        lambda: task("last_chars", [("s", "str")], f"the last {k} characters of the word s",
+        lambda: task("last_chars", [("s", "str")], f"the last {k} characters of s",
                      f"The slice s[-{k}:] takes the last {k} characters.", [f"return s[-{k}:]"], lambda s: s[-k:]),
-        lambda: task("shout", [("s", "str")], "the word s in capital letters", "The method upper makes capitals.",
+        lambda: task("shout", [("s", "str")], "s in capital letters", "The method upper makes capitals.",
                      ["return s.upper()"], lambda s: s.upper()),
-        lambda: task("text_length", [("s", "str")], "the number of characters in the word s",
+        lambda: task("text_length", [("s", "str")], "the number of characters in s",
                      "len gives the number of characters.", ["return len(s)"], lambda s: len(s)),
-        lambda: task("count_letter", [("s", "str")], f"how many times the letter {c} appears in the word s",
+        lambda: task("count_letter", [("s", "str")], f"how many times the letter {c} appears in s",
                      f"The method count counts the letter {c}.", [f'return s.count("{c}")'], lambda s: s.count(c)),
-        lambda: task("add_suffix", [("s", "str")], f'the word s followed by "{suffix}"',
+        lambda: task("add_suffix", [("s", "str")], f's followed by "{suffix}"',
                      f'The + operator joins s and "{suffix}".', [f'return s + "{suffix}"'], lambda s: s + suffix),
-        lambda: task("repeat_text", [("s", "str")], f"the word s repeated {k + 1} times",
+        lambda: task("repeat_text", [("s", "str")], f"s repeated {k + 1} times",
                      f"Multiplying a string by {k + 1} repeats it.", [f"return s * {k + 1}"], lambda s: s * (k + 1)),
-        lambda: task("first_item", [("nums", "ints")], "the first number in the list nums",
+        lambda: task("first_item", [("nums", "ints")], "the first number in nums",
                      "Index 0 is the first item.", ["return nums[0]"], lambda nums: nums[0]),
-        lambda: task("last_item", [("nums", "ints")], "the last number in the list nums",
+        lambda: task("last_item", [("nums", "ints")], "the last number in nums",
                      "Index -1 is the last item.", ["return nums[-1]"], lambda nums: nums[-1]),
-        lambda: task("largest", [("nums", "ints")], "the largest number in the list nums",
+        lambda: task("largest", [("nums", "ints")], "the largest number in nums",
                      "max gives the largest item.", ["return max(nums)"], lambda nums: max(nums)),
-        lambda: task("smallest", [("nums", "ints")], "the smallest number in the list nums",
+        lambda: task("smallest", [("nums", "ints")], "the smallest number in nums",
                      "min gives the smallest item.", ["return min(nums)"], lambda nums: min(nums)),
-        lambda: task("sort_numbers", [("nums", "ints")], "the list nums sorted from smallest to largest",
+        lambda: task("sort_numbers", [("nums", "ints")], "nums sorted from smallest to largest",
                      "sorted returns the items in order.", ["return sorted(nums)"], lambda nums: sorted(nums)),
-        lambda: task("total", [("nums", "ints")], "the sum of the numbers in the list nums",
+        lambda: task("total", [("nums", "ints")], "the sum of the numbers in nums",
                      "sum adds the items.", ["return sum(nums)"], lambda nums: sum(nums)),
-        lambda: task("count_words", [("words", "words")], "the number of words in the list words",
+        lambda: task("count_words", [("words", "words")], "the number of words in words",
                      "len gives the number of items.", ["return len(words)"], lambda words: len(words)),
-        lambda: task("join_words", [("words", "words")], f'the words of the list words joined by "{sep}"',
+        lambda: task("join_words", [("words", "words")], f'the words of words joined by "{sep}"',
                      f'The method join puts "{sep}" between the words.', [f'return "{sep}".join(words)'],
                      lambda words: sep.join(words)),
     ]
@@ -152,15 +206,15 @@ def _level3(rng):
                      "Start from 1 and multiply by each number from 1 to n.",
                      ["result = 1", "for i in range(1, n + 1):", "    result *= i", "return result"],
                      lambda n: [1, 1, 2, 6, 24, 120, 720, 5040, 40320, 362880, 3628800][n], lambda r: (r.randint(0, 10),)),
-        lambda: task("count_vowels", [("s", "str")], "the number of vowels in the word s",
+        lambda: task("count_vowels", [("s", "str")], "the number of vowels in s",
                      "Loop over the letters and count those in aeiou.",
                      ["count = 0", "for ch in s:", '    if ch in "aeiou":', "        count += 1", "return count"],
                      lambda s: sum(ch in "aeiou" for ch in s)),
-        lambda: task("count_above", [("nums", "ints")], f"how many numbers in the list nums are greater than {k}",
+        lambda: task("count_above", [("nums", "ints")], f"how many numbers in nums are greater than {k}",
                      f"Loop over nums and count the numbers greater than {k}.",
                      ["count = 0", "for x in nums:", f"    if x > {k}:", "        count += 1", "return count"],
                      lambda nums: sum(x > k for x in nums)),
-        lambda: task("sum_even", [("nums", "ints")], "the sum of the even numbers in the list nums",
+        lambda: task("sum_even", [("nums", "ints")], "the sum of the even numbers in nums",
                      "Loop over nums and add the numbers whose remainder by 2 is 0.",
                      ["total = 0", "for x in nums:", "    if x % 2 == 0:", "        total += x", "return total"],
                      lambda nums: sum(x for x in nums if x % 2 == 0)),
@@ -176,7 +230,7 @@ def _level3(rng):
                      lambda n: word if n >= k else "no"),
         lambda: task("is_even", [("n", "int")], "True if n is even, else False",
                      "n is even when its remainder by 2 is 0.", ["return n % 2 == 0"], lambda n: n % 2 == 0),
-        lambda: task("count_value", [("nums", "ints")], f"how many times {k} appears in the list nums",
+        lambda: task("count_value", [("nums", "ints")], f"how many times {k} appears in nums",
                      f"Loop over nums and count the items equal to {k}.",
                      ["count = 0", "for x in nums:", f"    if x == {k}:", "        count += 1", "return count"],
                      lambda nums: nums.count(k),
@@ -190,7 +244,7 @@ def _level4(rng):
     k = rng.randint(2, 9)
     c = rng.choice(LETTERS)
     tasks = [
-        lambda: task("keep_above", [("nums", "ints")], f"the numbers in the list nums that are greater than {k}, in order",
+        lambda: task("keep_above", [("nums", "ints")], f"the numbers in nums that are greater than {k}, in order",
                      f"Loop over nums and keep each number greater than {k} in a new list.",
                      ["kept = []", "for x in nums:", f"    if x > {k}:", "        kept.append(x)", "return kept"],
                      lambda nums: [x for x in nums if x > k]),
@@ -207,16 +261,16 @@ def _level4(rng):
                      "Euclid's method: replace (a, b) by (b, a % b) until b is 0.",
                      ["while b > 0:", "    a, b = b, a % b", "return a"],
                      lambda a, b: _gcd(a, b), lambda r: (r.randint(1, 60), r.randint(1, 60))),
-        lambda: task("running_total", [("nums", "ints")], "the running totals of the list nums",
+        lambda: task("running_total", [("nums", "ints")], "the running totals of nums",
                      "Loop over nums, add each to a total and keep every total in a list.",
                      ["totals = []", "total = 0", "for x in nums:", "    total += x", "    totals.append(total)",
                       "return totals"],
                      lambda nums: [sum(nums[:i + 1]) for i in range(len(nums))]),
-        lambda: task("longest_word", [("words", "words")], "the longest word in the list words (the first if tied)",
+        lambda: task("longest_word", [("words", "words")], "the longest word in words (the first if tied)",
                      "Loop over the words and keep one only when it is longer than the best so far.",
                      ["best = words[0]", "for w in words:", "    if len(w) > len(best):", "        best = w", "return best"],
                      lambda words: max(words, key=len)),
-        lambda: task("words_with_letter", [("words", "words")], f"how many words in the list words contain the letter {c}",
+        lambda: task("words_with_letter", [("words", "words")], f"how many words in words contain the letter {c}",
                      f"Loop over the words and count those that contain {c}.",
                      ["count = 0", "for w in words:", f'    if "{c}" in w:', "        count += 1", "return count"],
                      lambda words: sum(c in w for w in words)),
@@ -260,8 +314,8 @@ def stdin_source(t):
     """The function, then the lines that read its arguments one per line and print its result."""
     names = [name for name, _ in t["params"]]
     result = f"{t['fn']}({', '.join(names)})"
-    printed = f'print(" ".join(map(str, {result})))' if t["fn"] in LIST_RESULTS else f"print({result})"
-    return "\n".join([function_source(t), ""] + [INPUT_KINDS[kind][1].format(name) for name, kind in t["params"]]
+    printed = f'print(" ".join(map(str, {result})))' if t["task"] in LIST_RESULTS else f"print({result})"
+    return "\n".join([function_source(t), ""] + [INPUT_KINDS[kind][2].format(name) for name, kind in t["params"]]
                      + [printed])
 
 
@@ -270,19 +324,30 @@ LIST_RESULTS = {"sort_numbers", "keep_above", "running_total"}
 
 
 def code_problem(t, rng, call_based, problem_id, level):
-    """The problem dict of task t, with TESTS_PER_PROBLEM tests made by t's reference function."""
+    """The problem dict of task t (named here), with an example and TESTS_PER_PROBLEM tests, all made by
+    t's reference function."""
+    t = named(t, rng)
     args = [t["make_args"](rng) if t["make_args"] else tuple(random_value(rng, kind) for _, kind in t["params"])
-            for _ in range(TESTS_PER_PROBLEM)]
+            for _ in range(TESTS_PER_PROBLEM + 1)]
+    example, args = args[0], args[1:]
     expected = [t["reference"](*a) for a in args]
     names = ", ".join(name for name, _ in t["params"])
     if call_based:
-        text = f"Write a Python function {t['fn']}({names}) that returns {t['what']}."
+        takes = " and ".join(f"{INPUT_KINDS[kind][0]} {name}" for name, kind in t["params"])
+        text = rng.choice([f"Write a Python function {t['fn']}({names}) that takes {takes} and returns {t['what']}.",
+                           f"Define {t['fn']}({names}): given {takes}, it returns {t['what']}."])
+        text += f" For example, {t['fn']}({', '.join(map(repr, example))}) returns {t['reference'](*example)!r}."
         tests = {"inputs": [list(a) for a in args], "outputs": expected}
         steps, code = [t["explain"]], function_source(t)
     else:
-        reads = " and ".join(f"{name} ({INPUT_KINDS[kind][0]})" for name, kind in t["params"])
+        reads = " and ".join(f"{name} ({INPUT_KINDS[kind][1]})" for name, kind in t["params"])
         one_per_line = ", one per line," if len(t["params"]) > 1 else ""
-        text = f"Write a Python program that reads {reads} from standard input{one_per_line} and prints {t['what']}."
+        text = rng.choice([f"Write a Python program that reads {reads} from standard input{one_per_line} and "
+                           f"prints {t['what']}.",
+                           f"Write a program: read {reads} from standard input{one_per_line} and print {t['what']}."])
+        printed = as_printed(t["reference"](*example))
+        text += (f" For example, for the input {' and '.join(as_stdin_line(v) for v in example)} it prints "
+                 f"{printed or 'an empty line'}.")
         tests = {"inputs": ["".join(as_stdin_line(v) + "\n" for v in a) for a in args],
                  "outputs": [as_printed(e) + "\n" for e in expected]}
         steps, code = [t["explain"], "Read each input from its own line and print the result."], stdin_source(t)

@@ -251,7 +251,7 @@ def test_evaluation_scores_each_level_by_the_final_answer():
 
 def test_held_out_problems_never_repeat_a_training_problem():
     training = {problems.problem_prompt(p["problem"]) for p in problems.generate_math_problems(3000, seed=1)}
-    held_out = sample.held_out_math_problems(1, 50, (1, 2), training)
+    held_out = sample.held_out_problems(1, 50, (1, 2), training)
     assert len(held_out) == 100 and not {problems.problem_prompt(p["problem"]) for p in held_out} & training
 
 

@@ -2,15 +2,22 @@
 only a teacher can solve (data.py, problems.py, settings.py)."""
 import json
 import re
+import subprocess
+import sys
 
 import pytest
+import torch
 
 import data
 import problems
+import problems_code
+import sample
 import settings
+import train
 from common import UserError
+from conftest import ROOT, TINY_MODEL_FLAGS
 from fake_teacher import start_fake_teacher, stop_fake_teacher
-from tokenizer import estimate_tokens
+from tokenizer import estimate_tokens, train_bpe
 
 PROMPT = "A GPT that solves math and coding problems step by step"
 
@@ -162,3 +169,60 @@ def test_a_teacher_solves_aime_records_and_only_right_answers_are_kept(tmp_path)
         stop_fake_teacher(server)
     assert info["reasoning"]["candidates"] == 2 and info["reasoning"]["correct"] == 1
     assert [d["problem_id"] for d in read_jsonl(tmp_path / "out" / "dataset.jsonl")] == ["2024-I-1"]
+
+
+# -----------------------------------------------------------------------------
+# measuring code: pass@1 on held-out generated problems
+
+class SolutionsFromTable:
+    """A stand-in model whose greedy 'generation' is a fixed reply per prompt (the tokens of answer(prompt))."""
+    def __init__(self, enc, answer):
+        self.enc, self.answer = enc, answer
+
+    def generate(self, x, max_new_tokens, temperature=0.0, stop_tokens=()):
+        rows = []
+        for ids in x.tolist():
+            prompt = self.enc.decode(ids[1:])
+            rows.append(ids + self.enc.encode_ordinary(self.answer(prompt)) + [self.enc.eot_token])
+        width = max(map(len, rows))
+        return torch.tensor([r + [self.enc.eot_token] * (width - len(r)) for r in rows])
+
+
+def test_code_evaluation_runs_each_solution_against_its_tests_and_scores_pass_at_1_per_level():
+    ps = problems_code.generate_code_problems(28, seed=5)
+    enc = train_bpe([problems.problem_prompt(p["problem"]) + p["solutions"][0] for p in ps], 400)
+    by_prompt = {problems.problem_prompt(p["problem"]): p for p in ps}
+
+    def right_on_odd_levels(prompt):  # the worked solution on levels 1 and 3; on 2 and 4 its function renamed
+        p = by_prompt[prompt]
+        return p["solutions"][0] if p["level"] % 2 else p["solutions"][0].replace("def ", "def renamed_")
+    result = sample.evaluate_code(SolutionsFromTable(enc, right_on_odd_levels), enc, "cpu", ps)
+    assert {k: v["pass_at_1"] for k, v in result["levels"].items()} == {"1": 1.0, "2": 0.0, "3": 1.0, "4": 0.0}
+    assert {k: v["problems"] for k, v in result["levels"].items()} == {"1": 12, "2": 8, "3": 4, "4": 4}
+    assert result["reasons"]["passed"] == 16 and sum(result["reasons"].values()) == 28
+
+
+def test_held_out_code_problems_never_repeat_a_training_problem():
+    training = {problems.problem_prompt(p["problem"]) for p in problems_code.generate_code_problems(3000, seed=1)}
+    held_out = sample.held_out_problems(1, 40, (1, 2), training, problems_code.generate_code_problems)
+    assert len(held_out) == 80 and not {problems.problem_prompt(p["problem"]) for p in held_out} & training
+    assert {p["level"] for p in held_out} == {1, 2}
+
+
+@pytest.mark.slow
+def test_a_trained_mixed_model_is_measured_on_math_and_code_after_training_and_by_sample_py(tmp_path):
+    out = tmp_path / "run"
+    train.main([f"--prompt={PROMPT}", f"--out_dir={out}", "--mix={'math': 0.5, 'code': 0.5}", "--initial_tokens=6000",
+                "--final_tokens=6000", "--vocab_size=300", "--max_iters=6", "--eval_interval=3",
+                "--eval_problems=2"] + TINY_MODEL_FLAGS)
+    info = json.load(open(out / "generation_info.json"))
+    assert info["domain"] == "reasoning"
+    assert set(info["math_eval"]) == {"1", "2", "3", "4", "5"} and set(info["code_eval"]) == {"1", "2", "3", "4"}
+    assert all(row["problems"] == 2 and 0 <= row["pass_at_1"] <= 1 for row in info["code_eval"].values())
+    done = subprocess.run([sys.executable, "sample.py", f"--out_dir={out}", "--eval=code", "--eval_problems=3"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "code level 1:" in done.stdout and "code level 4:" in done.stdout
+    saved = json.load(open(out / "eval_code.json"))
+    assert saved["levels"]["1"]["problems"] == 3 and saved["seed"] == info["seed"] + sample.EVAL_SEED_OFFSET
+    assert sum(saved["reasons"].values()) == 12 and len(saved["examples"]) > 0
