@@ -3,8 +3,8 @@
 The pipeline, one plain function a step: detect the domain of the prompt, generate samples (from
 templates.py offline, or a teacher model through teacher.py), refine them (score, de-duplicate, select
 to a token budget; refine.py), train or load a tokenizer (tokenizer.py), and write the token files
-(token_files.py). Users' own text (corpora.py) and problems to solve (problems.py) take the same road
-with steps of their own here: merge, split and length scan; rejection sampling.
+(token_files.py). Users' own text (corpora.py) and problems to solve (problems.py, problems_code.py) take
+the same road with steps of their own here: merge, split and length scan; rejection sampling and the mix.
 
     python data.py configs/cooking_small.py [--key=value ...]   # runs only the data steps
 """
