@@ -266,7 +266,7 @@ def eval_math_folder(out_dir, model, enc, device, n_per_level, log=print):
     return result
 
 
-def evaluate_code(model, enc, device, problems, max_new_tokens=256, batch_size=64):
+def evaluate_code(model, enc, device, problems, max_new_tokens=192, batch_size=64):
     """Greedy solutions to code problems, each one's last Python block run in the sandbox against the
     problem's tests (verify.check_code: one program to a process, as any untrusted code). pass@1 per level:
     the share of problems whose one greedy solution passes every test.
