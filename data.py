@@ -3,8 +3,8 @@
 The pipeline, one plain function a step: detect the domain of the prompt, generate samples (from
 templates.py offline, or a teacher model through teacher.py), refine them (score, de-duplicate, select
 to a token budget; refine.py), train or load a tokenizer (tokenizer.py), and write the token files
-(token_files.py). Users' own text (corpora.py) and problems to solve (problems.py) take the same road
-with steps of their own here: merge, split and length scan; rejection sampling.
+(token_files.py). Users' own text (corpora.py) and problems to solve (problems.py, problems_code.py) take
+the same road with steps of their own here: merge, split and length scan; rejection sampling and the mix.
 
     python data.py configs/cooking_small.py [--key=value ...]   # runs only the data steps
 """
@@ -29,7 +29,8 @@ import teacher_client
 import verify
 from common import UserError, available_memory_bytes, run_command, write_atomic
 from checkpoint import start_tokenizer
-from problems import generate_math_problems, load_problems, problem_prompt
+from problems import MATH_LEVELS, generate_math_problems, load_problems, problem_prompt
+from problems_code import CODE_LEVELS, generate_code_problems
 from templates import generate_template_samples
 from refine import duplicate_finder, generation_stats, refine_samples
 from token_files import load_meta, write_dataset
@@ -49,8 +50,9 @@ DATA_KEYS = ("prompt", "size", "seed", "generation_method", "initial_tokens", "f
 TEACHER_DATA_KEYS = ("teacher_url", "gen_model", "judge_model", "gen_temperature", "gen_top_p", "num_predict",
                      "fallback", "solutions_per_problem")
 # problems to solve depend on these too
-PROBLEM_DATA_KEYS = ("problems_file", "max_level")
-REASONING_DOMAINS = ("math", "code")  # documents are problems with checked solutions, not free text
+PROBLEM_DATA_KEYS = ("problems_file", "max_level", "mix", "solutions_kept_per_problem")
+# documents are problems with checked solutions, not free text; 'reasoning' is math and code mixed (mix)
+REASONING_DOMAINS = ("math", "code", "reasoning")
 
 
 def data_settings(cfg):
@@ -62,7 +64,7 @@ def data_settings(cfg):
         keys["start_from"] = cfg["start_from"]
     if cfg.get("sources"):
         keys.update({k: cfg.get(k) for k in CORPUS_DATA_KEYS}, sources_changed=sources_fingerprint(cfg["sources"]))
-    if cfg.get("problems_file") or detect_domain(cfg.get("prompt") or "")[0] in REASONING_DOMAINS:
+    if cfg.get("problems_file") or cfg.get("mix") or detect_domain(cfg.get("prompt") or "")[0] in REASONING_DOMAINS:
         keys.update({k: cfg.get(k) for k in PROBLEM_DATA_KEYS})
         if cfg.get("problems_file") and os.path.isfile(cfg["problems_file"]):
             stat = os.stat(cfg["problems_file"])  # an edited problems file makes new data
@@ -75,25 +77,41 @@ def data_key(cfg):
     return hashlib.sha256(json.dumps(data_settings(cfg), sort_keys=True).encode()).hexdigest()[:16]
 
 
-def generated_problems(cfg, n_tokens):
-    """Enough generated math problems for about n_tokens of solved documents."""
-    levels = tuple(range(1, cfg.get("max_level", 5) + 1))
-    probe = generate_math_problems(200, cfg["seed"], levels)  # the same seed starts the same sequence
+def problem_levels(kind, max_level):
+    """The generator's levels of a kind of problem ('math' or 'code') up to max_level."""
+    return tuple(level for level in (MATH_LEVELS if kind == "math" else CODE_LEVELS) if level <= max_level)
+
+
+def generated_problems(cfg, n_tokens, kind="math"):
+    """Enough generated problems of a kind ('math' or 'code') for about n_tokens of solved documents."""
+    generate = generate_math_problems if kind == "math" else generate_code_problems
+    levels = problem_levels(kind, cfg.get("max_level", 5))
+    probe = generate(200, cfg["seed"], levels)  # the same seed starts the same sequence
     per_problem = sum(estimate_tokens(problem_prompt(p["problem"]) + p["solutions"][0]) for p in probe) / len(probe)
-    return generate_math_problems(math.ceil(n_tokens / per_problem), cfg["seed"], levels)
+    return generate(math.ceil(n_tokens / per_problem), cfg["seed"], levels)
 
 
-def check_solution(problem, text, hit_token_limit=False):
+def mix_shares(cfg):
+    """The mix setting as shares that sum to 1, kinds with weight 0 left out; {} when it is not set."""
+    weights = {kind: float(w) for kind, w in (cfg.get("mix") or {}).items() if w > 0}
+    return {kind: w / sum(weights.values()) for kind, w in sorted(weights.items())}
+
+
+def count_steps(text):
+    return len(re.findall(r"^Step \d+:", text, re.M))
+
+
+def check_solution(problem, text, hit_token_limit=False, code_verdict=None):
     """The verdict on one candidate solution: its final answer against the known one (math), or its last
-    Python block run against the problem's tests in a sandboxed subprocess (code). A reply the token limit
-    cut off before its final answer or its closed code block is 'truncated': a larger budget would help,
-    a better model might not be needed."""
+    Python block run against the problem's tests in a sandboxed subprocess (code; code_verdict when it has
+    been run already). A reply the token limit cut off before its final answer or its closed code block is
+    'truncated': a larger budget would help, a better model might not be needed."""
     if problem["kind"] == "math":
         verdict = verify.check_math(text, problem["answer"])
         cut_off = not verify.states_final_answer(text)
     else:
         code = verify.extract_code(text)  # None for a block whose closing fence never came
-        verdict = verify.check_code(code, problem["tests"], problem.get("fn_name"))
+        verdict = code_verdict or verify.check_code(code, problem["tests"], problem.get("fn_name"))
         verdict["correct"], cut_off = verdict["verdict"] == "pass", code is None
     if hit_token_limit and cut_off and not verdict["correct"]:
         verdict["reason"] = "truncated"
@@ -115,34 +133,105 @@ def solved_problem_samples(cfg, problems, out_dir, log):
                 raise
             log(f"WARNING: {e}; falling back to the problems' own solutions")
             method_used = f"reference solutions (fallback: {method} unreachable)"
+    unsolved = 0
     if candidates is None:
+        # AIME-style records state an answer and no solution: offline there is nothing to check against it
+        unsolved = sum(not p["solutions"] for p in problems)
+        if unsolved == len(problems):
+            raise UserError(f"none of the {len(problems)} problems has a worked solution (records with a problem "
+                            f"and an answer only, like AIME's), so offline there is nothing to train on; set "
+                            f"generation_method='ollama' or 'openai' so a teacher writes solutions to check")
+        if unsolved:
+            log(f"data: {unsolved} problems have an answer but no worked solution; offline they are left out "
+                f"(a teacher, generation_method='ollama' or 'openai', would write solutions for them)")
         candidates = [{"problem": i, "sample": j, "text": s, "source": p["source"]}
                       for i, p in enumerate(problems) for j, s in enumerate(p["solutions"])]
-    samples, records = [], []
-    per_level = collections.defaultdict(lambda: {"candidates": 0, "correct": 0})
+    # reference solutions are expected to pass: many to a sandboxed process (verify.check_code_batch) instead
+    # of a process per test, minutes saved on thousands of generated code problems. A teacher's code is
+    # checked one program to a process, so no candidate can reach another's results.
+    code_verdicts = iter(verify.check_code_batch(
+        [(verify.extract_code(c["text"]), problems[c["problem"]]["tests"], problems[c["problem"]].get("fn_name"))
+         for c in candidates if problems[c["problem"]]["kind"] == "code"]) if teacher_stats is None else [])
+    records, correct_of = [], collections.defaultdict(list)
     for c in candidates:
         p = problems[c["problem"]]
-        verdict = check_solution(p, c["text"], c.get("hit_token_limit", False))
-        level = per_level[str(p["level"])]
-        level["candidates"] += 1
-        level["correct"] += verdict["correct"]
-        records.append({"problem_id": p["id"], "source": c["source"], "level": p["level"], "sample": c["sample"],
-                        **verdict})
+        verdict = check_solution(p, c["text"], c.get("hit_token_limit", False),
+                                 next(code_verdicts, None) if p["kind"] == "code" else None)
+        records.append({"problem_id": p["id"], "source": c["source"], "kind": p["kind"], "level": p["level"],
+                        "sample": c["sample"], **verdict, "kept": False})
         if verdict["correct"]:
-            prompt = problem_prompt(p["problem"])
-            samples.append({"text": prompt + c["text"].strip(), "source": c["source"], "prompt": prompt,
-                            "problem_id": p["id"], "level": p["level"], "kind": p["kind"],
-                            **({"answer": p["answer"]} if p["kind"] == "math" else {})})
+            correct_of[c["problem"]].append((c, records[-1]))
+    # Of a problem's correct solutions keep up to solutions_kept_per_problem: those that show their steps
+    # first, then the shortest (a small model learns the method from the plainest worked solution).
+    samples, kept_per_level = [], collections.defaultdict(list)
+    for i, chosen in sorted(correct_of.items()):
+        p, prompt = problems[i], problem_prompt(problems[i]["problem"])
+        chosen.sort(key=lambda cr: (count_steps(cr[0]["text"]) == 0, len(cr[0]["text"]), cr[0]["sample"]))
+        for rank, (c, record) in enumerate(chosen):
+            record["kept"] = rank < cfg.get("solutions_kept_per_problem", 2)
+            if record["kept"]:
+                kept_per_level[f"{p['kind']} {p['level']}"].append(c["text"].strip())
+                samples.append({"text": prompt + c["text"].strip(), "source": c["source"], "prompt": prompt,
+                                "problem_id": p["id"], "level": p["level"], "kind": p["kind"],
+                                **({"answer": p["answer"]} if p["kind"] == "math" else {})})
     write_atomic(os.path.join(out_dir, "candidates.jsonl"), "".join(json.dumps(r) + "\n" for r in records))
-    for level in per_level.values():
-        level["pass_rate"] = round(level["correct"] / level["candidates"], 4) if level["candidates"] else 0.0
-    report = {"problems": len(problems), "candidates": len(records), "correct": len(samples),
-              "pass_rate": round(len(samples) / len(records), 4) if records else 0.0,
-              "per_level": dict(sorted(per_level.items())),
+    per_level = collections.defaultdict(lambda: {"candidates": 0, "correct": 0})
+    for r in records:
+        row = per_level[f"{r['kind']} {r['level']}"]
+        row["candidates"] += 1
+        row["correct"] += r["correct"]
+    for key, row in per_level.items():
+        row["pass_rate"] = round(row["correct"] / row["candidates"], 4) if row["candidates"] else 0.0
+        kept = kept_per_level[key]
+        row["kept"] = len(kept)
+        row["mean_solution_tokens"] = round(sum(map(estimate_tokens, kept)) / len(kept), 1) if kept else 0.0
+        row["mean_steps"] = round(sum(map(count_steps, kept)) / len(kept), 2) if kept else 0.0
+    correct = sum(r["correct"] for r in records)
+    report = {"problems": len(problems), "candidates": len(records), "correct": correct, "kept": len(samples),
+              "pass_rate": round(correct / len(records), 4) if records else 0.0,
+              "per_level": dict(sorted(per_level.items())), "unsolved_offline": unsolved,
               "reasons": dict(collections.Counter(r["reason"] for r in records))}
-    log(f"data: {len(samples)} of {len(records)} candidate solutions to {len(problems)} problems check out "
-        f"({report['pass_rate']:.1%}); per level: " + ", ".join(f"{k} {v['pass_rate']:.0%}" for k, v in report["per_level"].items()))
+    log(f"data: {correct} of {len(records)} candidate solutions to {len(problems)} problems check out "
+        f"({report['pass_rate']:.1%}), {len(samples)} kept; per level: "
+        + ", ".join(f"{k} {v['pass_rate']:.0%}" for k, v in report["per_level"].items()))
     return samples, report, teacher_stats, method_used
+
+
+def refine_solved_samples(samples, prompt, domain, shares, final_tokens, seed, progress, repeats):
+    """refine_samples for solved problems: each kind of problem (math, code) to its share of final_tokens, so
+    a mix keeps its weights; problems that differ in one number are both kept, and exact repeats too when
+    repeats. The report adds 'shares': each kind's weight and share of the selected tokens, and each
+    level's share of them (of all the selected tokens)."""
+    selected, report, done = [], None, 0
+    for kind, share in shares.items():
+        index = [i for i, s in enumerate(samples) if s["kind"] == kind]
+        kept, part = refine_samples([samples[i] for i in index], prompt, kind if len(shares) > 1 else domain,
+                                    final_tokens * share, seed=seed, near_duplicates=False, repeats=repeats,
+                                    progress=lambda n, done=done: progress(done + n))
+        done += 2 * len(index)  # refine_samples reports each sample twice
+        selected += kept
+        for r in part["rejections"]:
+            r["index"] = index[r["index"]]
+        if report is None:
+            report = part
+            continue
+        for key in ("samples", "selected", "selected_tokens"):
+            report[key] += part[key]
+        report["rejected"] = dict(collections.Counter(report["rejected"]) + collections.Counter(part["rejected"]))
+        report["score_histogram"] = [a + b for a, b in zip(report["score_histogram"], part["score_histogram"])]
+        report["rejections"] += part["rejections"]
+    report["final_tokens"] = final_tokens
+    report["average_score_selected"] = round(sum(x["score"] for x in selected) / len(selected), 4) if selected else 0.0
+    tokens = collections.Counter()
+    for s in selected:
+        tokens[(s["kind"], s["level"])] += estimate_tokens(s["text"])
+    total = sum(tokens.values()) or 1
+    report["shares"] = {kind: {"weight": round(share, 4),
+                               "share": round(sum(n for (k, _), n in tokens.items() if k == kind) / total, 4),
+                               "levels": {str(level): round(n / total, 4)
+                                          for (k, level), n in sorted(tokens.items(), key=str) if k == kind}}
+                        for kind, share in shares.items()}
+    return selected, report
 
 
 # -----------------------------------------------------------------------------
@@ -403,11 +492,17 @@ def prepare_data(cfg, out_dir, log=print):
     timings, t0 = {}, time.time()
     domain, matched = detect_domain(prompt)
     matched = list(dict.fromkeys(matched))  # each keyword once: a long prompt repeats them many times
-    problems = None
+    problems, shares = None, mix_shares(cfg)
     if cfg.get("problems_file"):
+        if shares:
+            raise UserError("mix weights the generated math and code problems, and a problems_file is trained on "
+                            "as it is: drop one of the two settings")
         problems = load_problems(cfg["problems_file"])
         domain = "code" if all(p["kind"] == "code" for p in problems) else "math"
         matched = [f"problems_file: {len(problems)} problems"]
+    elif shares:
+        domain = next(iter(shares)) if len(shares) == 1 else "reasoning"
+        matched = ["mix: " + ", ".join(f"{kind} {share:.0%}" for kind, share in shares.items())]
     log(f"data: domain {domain} (matched: {', '.join(matched) or 'nothing'})")
     unmatched = not matched and cfg.get("generation_method", "template") == "template"
     if unmatched:
@@ -418,7 +513,8 @@ def prepare_data(cfg, out_dir, log=print):
     if method not in ("template", "ollama", "openai"):
         raise UserError(f"unknown generation_method {method!r}; choose one of template, ollama, openai")
     if domain in REASONING_DOMAINS:
-        problems = problems or generated_problems(cfg, initial_tokens)
+        problems = problems or [p for kind, share in (shares or {"math": 1.0}).items()
+                                for p in generated_problems(cfg, initial_tokens * share, kind)]
         samples, reasoning, teacher_stats, method_used = solved_problem_samples(cfg, problems, out_dir, log)
     elif method == "template":
         texts = generate_template_samples(prompt, domain, initial_tokens, cfg["seed"],
@@ -444,11 +540,22 @@ def prepare_data(cfg, out_dir, log=print):
         timings["judge_s"] = round(time.time() - t, 3)
 
     t = time.time()
-    selected, report = refine_samples(samples, prompt, domain, final_tokens, seed=cfg["seed"],
-                                      progress=progress.progress_logger(log, "data: refining (scores, then duplicates)",
-                                                                        2 * len(samples)),
-                                      near_duplicates=domain not in REASONING_DOMAINS,
-                                      repeats=domain in REASONING_DOMAINS and not cfg.get("problems_file"))
+    refining = progress.progress_logger(log, "data: refining (scores, then duplicates)", 2 * len(samples))
+    if domain in REASONING_DOMAINS:
+        kinds = shares or {kind: 1.0 for kind in sorted({s["kind"] for s in samples})} or {"math": 1.0}
+        if not shares and len(kinds) > 1:  # a problems_file of both kinds: each in the share it brought
+            tokens = collections.Counter()
+            for s in samples:
+                tokens[s["kind"]] += estimate_tokens(s["text"])
+            kinds = {kind: n / sum(tokens.values()) for kind, n in tokens.items()}
+        selected, report = refine_solved_samples(samples, prompt, domain, kinds, final_tokens, cfg["seed"], refining,
+                                                 repeats=not cfg.get("problems_file"))
+        log("data: final shares of the selected tokens: " + "; ".join(
+            f"{kind} {v['share']:.1%} (weight {v['weight']:.0%}; levels "
+            + ", ".join(f"{level} {x:.1%}" for level, x in v["levels"].items()) + ")"
+            for kind, v in report["shares"].items()))
+    else:
+        selected, report = refine_samples(samples, prompt, domain, final_tokens, seed=cfg["seed"], progress=refining)
     timings["refine_s"] = round(time.time() - t, 3)
     if not selected:
         raise UserError(f"the data step produced no usable documents ({len(samples)} samples, rejected: "

@@ -222,7 +222,8 @@ def read_records(path):
 
 def load_problems(path):
     """Problems from a MATH-style (problem, solution with \\boxed{}), GSM8K-style (question, answer ending
-    '#### N') or APPS-style (question, input_output) file. Records without a usable answer are skipped."""
+    '#### N'), AIME-style (problem, answer: no solution, so a teacher must write them) or APPS-style
+    (question, input_output) file. Records without a usable answer are skipped."""
     problems = []
     for i, r in enumerate(read_records(path)):
         if "input_output" in r and "question" in r:
@@ -243,9 +244,17 @@ def load_problems(path):
             problems.append({"id": str(r.get("id", f"gsm8k-{i}")), "source": "gsm8k", "kind": "math",
                              "problem": r["question"], "answer": answer.strip().replace(",", ""), "level": None,
                              "type": "word problem", "solutions": [f"{reasoning}\nTherefore, the answer is {answer.strip()}."]})
+        elif ("problem" in r or "question" in r) and str(r.get("answer") or "").strip():
+            # AIME-style: a problem and its answer, no solution; only a teacher's solutions can be checked
+            level = re.search(r"\d+", str(r.get("level", "")))
+            problems.append({"id": str(r.get("id", f"aime-{i}")), "source": "aime", "kind": "math",
+                             "problem": r.get("problem", r.get("question")), "answer": str(r["answer"]).strip(),
+                             "level": int(level.group()) if level else None, "type": r.get("type", "competition"),
+                             "solutions": []})
     if not problems:
         raise UserError(f"no usable problems in {path}; expected MATH records (problem, solution with \\boxed{{}}), "
-                        f"GSM8K records (question, answer ending '#### N') or APPS records (question, input_output)")
+                        f"GSM8K records (question, answer ending '#### N'), AIME records (problem, answer) or APPS records "
+                        f"(question, input_output)")
     return problems
 
 

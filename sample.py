@@ -9,6 +9,7 @@ Sample from a trained model folder, streaming tokens to the terminal as they are
     python sample.py --out_dir=... --fim_prefix=FILE:head.py --fim_suffix=FILE:tail.py  # code: fill the middle
     python sample.py --out_dir=... --eval           # the quality report: 20 sampled documents, checked
     python sample.py --out_dir=... --eval=math      # accuracy on held-out math problems, per level
+    python sample.py --out_dir=... --eval=code      # pass@1 on held-out generated code problems, per level
     python sample.py --out_dir=... --serve          # an Ollama- and OpenAI-compatible server (serve.py)
     python sample.py --out_dir=... --export_hf=hf/my_model   # a folder transformers loads (huggingface.py)
 """
@@ -29,11 +30,12 @@ import model as gpt
 from common import UserError, quoted, run_command, write_atomic
 import quality
 from problems import MATH_LEVELS, generate_math_problems, problem_prompt
+from problems_code import CODE_LEVELS, generate_code_problems
 from corpora import render_chat
 from huggingface import write_hf_folder
 from serve import serve
 from tokenizer import END_TURN, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX, encode_segments, encode_start, load_tokenizer
-from verify import check_math
+from verify import check_code, check_math, extract_code
 
 EVAL_SEED_OFFSET = 7919  # held-out problems come from another seed than the training ones
 
@@ -198,11 +200,12 @@ def quality_of_folder(out_dir, model, enc, device, n, log=print, data_info=None)
     return report
 
 
-def held_out_math_problems(seed, n_per_level, levels, seen_prompts):
-    """n_per_level generated problems per level whose text the model never trained on."""
+def held_out_problems(seed, n_per_level, levels, seen_prompts, generate=generate_math_problems):
+    """n_per_level generated problems per level (math, or code with generate_code_problems) whose text the
+    model never trained on."""
     wanted, seen = {level: [] for level in levels}, set(seen_prompts)
     for round_no in range(20):  # small levels repeat problems often: draw again until each level is full
-        batch = generate_math_problems(n_per_level * len(levels) * 2, seed + EVAL_SEED_OFFSET + round_no, levels)
+        batch = generate(n_per_level * len(levels) * 2, seed + EVAL_SEED_OFFSET + round_no, levels)
         for p in batch:
             prompt = problem_prompt(p["problem"])
             if prompt not in seen and len(wanted[p["level"]]) < n_per_level:
@@ -214,23 +217,29 @@ def held_out_math_problems(seed, n_per_level, levels, seen_prompts):
 
 
 @torch.no_grad()
-def evaluate_math(model, enc, device, problems, max_new_tokens=200, batch_size=64):
-    """Greedy solutions to problems, scored by their final answer. Prompts of the same token length run as
-    one batch (no padding needed). Returns {"levels": {level: {problems, correct, accuracy}}, "examples"}."""
+def greedy_solutions(model, enc, device, problems, max_new_tokens, batch_size=64):
+    """[(problem, the model's greedy solution)]. Prompts of the same token length run as one batch (no
+    padding needed)."""
     eot = enc.eot_token
     by_length = {}
     for p in problems:
         ids = [eot] + enc.encode_ordinary(problem_prompt(p["problem"]))  # as in training: after a document end
         by_length.setdefault(len(ids), []).append((p, ids))
-    results = []
+    solved = []
     for group in by_length.values():
         for start in range(0, len(group), batch_size):
             chunk = group[start:start + batch_size]
             x = torch.tensor([ids for _, ids in chunk], dtype=torch.long, device=device)
             out = model.generate(x, max_new_tokens, temperature=0.0, stop_tokens=(eot,))[:, x.size(1):].tolist()
-            for (p, _), new in zip(chunk, out):
-                text = enc.decode(new[:new.index(eot)] if eot in new else new)
-                results.append((p, text, check_math(text, p["answer"])))
+            solved += [(p, enc.decode(new[:new.index(eot)] if eot in new else new)) for (p, _), new in zip(chunk, out)]
+    return solved
+
+
+def evaluate_math(model, enc, device, problems, max_new_tokens=200, batch_size=64):
+    """Greedy solutions to problems, scored by their final answer.
+    Returns {"levels": {level: {problems, correct, accuracy}}, "examples"}."""
+    results = [(p, text, check_math(text, p["answer"]))
+               for p, text in greedy_solutions(model, enc, device, problems, max_new_tokens, batch_size)]
     levels = {}
     for p, _, verdict in results:
         row = levels.setdefault(str(p["level"]), {"problems": 0, "correct": 0})
@@ -247,17 +256,58 @@ def eval_math_folder(out_dir, model, enc, device, n_per_level, log=print):
     """The held-out math evaluation of a training folder, saved as eval_math.json."""
     with open(os.path.join(out_dir, 'config.json')) as f:
         cfg = json.load(f)['config']
-    seen = set()
-    if os.path.exists(os.path.join(out_dir, 'dataset.jsonl')):
-        with open(os.path.join(out_dir, 'dataset.jsonl'), encoding='utf-8') as f:
-            seen = {json.loads(line).get('prompt', '') for line in f if line.strip()}
     levels = MATH_LEVELS[:cfg.get('max_level', len(MATH_LEVELS))]
-    problems = held_out_math_problems(cfg['seed'], n_per_level, levels, seen)
+    problems = held_out_problems(cfg['seed'], n_per_level, levels, trained_prompts(out_dir))
     result = evaluate_math(model, enc, device, problems)
     result['seed'] = cfg['seed'] + EVAL_SEED_OFFSET
     for level, row in result['levels'].items():
         log(f"math level {level}: {row['correct']}/{row['problems']} correct ({row['accuracy']:.1%})")
     write_atomic(os.path.join(out_dir, 'eval_math.json'), json.dumps(result, indent=1))
+    return result
+
+
+def evaluate_code(model, enc, device, problems, max_new_tokens=192, batch_size=64):
+    """Greedy solutions to code problems, each one's last Python block run in the sandbox against the
+    problem's tests (verify.check_code: one program to a process, as any untrusted code). pass@1 per level:
+    the share of problems whose one greedy solution passes every test.
+    Returns {"levels": {level: {problems, passed, pass_at_1}}, "reasons", "examples"}."""
+    results = [(p, text, check_code(extract_code(text), p["tests"], p.get("fn_name")))
+               for p, text in greedy_solutions(model, enc, device, problems, max_new_tokens, batch_size)]
+    levels = {}
+    for p, _, verdict in results:
+        row = levels.setdefault(str(p["level"]), {"problems": 0, "passed": 0})
+        row["problems"] += 1
+        row["passed"] += verdict["verdict"] == "pass"
+    for row in levels.values():
+        row["pass_at_1"] = round(row["passed"] / row["problems"], 4)
+    reasons = {}
+    for _, _, v in results:
+        reasons[v["reason"]] = reasons.get(v["reason"], 0) + 1
+    examples = [{"problem": p["problem"], "solution": text, "verdict": v["verdict"], "reason": v["reason"]}
+                for p, text, v in results[:: max(1, len(results) // 10)]]
+    return {"levels": dict(sorted(levels.items())), "reasons": reasons, "examples": examples}
+
+
+def trained_prompts(out_dir):
+    """The problem prompts of a folder's training data (dataset.jsonl), so held-out problems avoid them."""
+    path = os.path.join(out_dir, 'dataset.jsonl')
+    if not os.path.exists(path):
+        return set()
+    with open(path, encoding='utf-8') as f:
+        return {json.loads(line).get('prompt', '') for line in f if line.strip()}
+
+
+def eval_code_folder(out_dir, model, enc, device, n_per_level, log=print):
+    """The held-out code evaluation of a training folder, saved as eval_code.json."""
+    with open(os.path.join(out_dir, 'config.json')) as f:
+        cfg = json.load(f)['config']
+    levels = tuple(level for level in CODE_LEVELS if level <= cfg.get('max_level', CODE_LEVELS[-1]))
+    problems = held_out_problems(cfg['seed'], n_per_level, levels, trained_prompts(out_dir), generate_code_problems)
+    result = evaluate_code(model, enc, device, problems)
+    result['seed'] = cfg['seed'] + EVAL_SEED_OFFSET
+    for level, row in result['levels'].items():
+        log(f"code level {level}: {row['passed']}/{row['problems']} pass their tests ({row['pass_at_1']:.1%} pass@1)")
+    write_atomic(os.path.join(out_dir, 'eval_code.json'), json.dumps(result, indent=1))
     return result
 
 
@@ -280,9 +330,12 @@ def after_training(model, enc, cfg, device, data_info, training, t_start, log=pr
     if check_documents:
         log(f"checking: {cfg['quality_samples']} sampled documents against the rules of the training data")
         info['quality'] = quality_of_folder(out, model, enc, device, cfg['quality_samples'], log, data_info)
-    if info.get('domain') == 'math' and not cfg['problems_file'] and cfg['eval_problems']:
-        log(f"measuring: greedy solutions to {cfg['eval_problems']} held-out problems per level")
-        info['math_eval'] = eval_math_folder(out, model, enc, device, cfg['eval_problems'], log)['levels']
+    # generated problems only: held-out ones of the same kind exist; a mix is measured on each of its kinds
+    kinds = {'math': ('math',), 'code': ('code',), 'reasoning': ('math', 'code')}.get(info.get('domain'), ())
+    for kind in kinds if not cfg['problems_file'] and cfg['eval_problems'] else ():
+        log(f"measuring: greedy solutions to {cfg['eval_problems']} held-out {kind} problems per level")
+        evaluate_folder = eval_math_folder if kind == 'math' else eval_code_folder
+        info[f'{kind}_eval'] = evaluate_folder(out, model, enc, device, cfg['eval_problems'], log)['levels']
     write_atomic(os.path.join(out, 'generation_info.json'), json.dumps(info, indent=2))
     log(f"\ndone in {info['total_seconds']:.0f}s. Everything is in {out}/ (ckpt.pt, model.safetensors, config.json, "
         f"tokenizer.json, metrics.jsonl, loss.svg, {'quality.json, ' if check_documents else ''}"
@@ -315,12 +368,13 @@ def main(argv):
     p.add_argument('--system', default='', help="--chat: a system message, or FILE:path")
     p.add_argument('--fim_prefix', default=None, help="code before the gap (text or FILE:path); prints the middle")
     p.add_argument('--fim_suffix', default='', help="code after the gap (text or FILE:path)")
-    p.add_argument('--eval', nargs='?', const='quality', choices=('quality', 'math'),
+    p.add_argument('--eval', nargs='?', const='quality', choices=('quality', 'math', 'code'),
                    help="measure the model instead of sampling: quality (alone: --eval) = the quality report of "
                    "--eval_samples sampled documents (quality.json); math = exact-answer accuracy per level on "
-                   "held-out generated problems (eval_math.json)")
+                   "held-out generated problems (eval_math.json); code = pass@1 per level on held-out generated "
+                   "code problems, each greedy solution run in the sandbox against its tests (eval_code.json)")
     p.add_argument('--eval_samples', type=int, default=20, help="documents the quality report samples")
-    p.add_argument('--eval_problems', type=int, default=100, help="held-out problems per level for --eval=math")
+    p.add_argument('--eval_problems', type=int, default=100, help="held-out problems per level for --eval=math or code")
     p.add_argument('--serve', action='store_true', help="answer Ollama and OpenAI API requests over HTTP (serve.py); "
                    "--temperature, --top_k, --top_p, --max_new_tokens: defaults for requests that leave them out")
     p.add_argument('--host', default='127.0.0.1', help="--serve: the address to listen on (0.0.0.0: every network)")
@@ -349,10 +403,11 @@ def main(argv):
         serve(model, enc, name, args.host, args.port, {'temperature': args.temperature, 'top_k': args.top_k,
                                                        'top_p': args.top_p, 'max_tokens': args.max_new_tokens})
         return
-    if args.eval == 'math':
+    if args.eval in ('math', 'code'):
         if args.eval_problems < 1:
             raise UserError("--eval_problems must be at least 1")
-        eval_math_folder(args.out_dir, model, enc, args.device, args.eval_problems)
+        evaluate_folder = eval_math_folder if args.eval == 'math' else eval_code_folder
+        evaluate_folder(args.out_dir, model, enc, args.device, args.eval_problems)
         return
     if args.eval == 'quality':
         if args.eval_samples < 1:

@@ -46,7 +46,9 @@ name = ''  # sources: names this set's files, train.NAME.jsonl, eval.NAME.jsonl 
 problems_file = ''  # MATH / GSM8K (JSON or JSONL) or APPS-style problems; '' = generated math word problems
 max_level = 5  # generated math problems of levels 1 (one small sum) to 5 (linear equations)
 solutions_per_problem = 4  # teacher solutions asked per problem; only those that check out are kept
-eval_problems = 100  # after training a math model: held-out problems per level it is measured on; 0 = skip
+solutions_kept_per_problem = 2  # of a problem's correct solutions, the most trained on: steps shown first, then shortest
+mix = {}  # generated problems by share of the kept tokens, e.g. {'math': 0.5, 'code': 0.5}; {} = the prompt's (math)
+eval_problems = 100  # after training a math or code model: held-out problems per level it is measured on; 0 = skip
 # teacher models (teacher.py)
 teacher_url = ''  # '' = OLLAMA_HOST or http://localhost:11434
 gen_model = 'llama3.1:8b'  # writes the samples
@@ -103,7 +105,7 @@ dtype = 'auto'  # 'auto', 'float32', 'bfloat16' or 'float16'
 compile = 'auto'  # 'auto' = on for CUDA; True / False to force
 cpu_peak_flops = 0.0  # MFU denominator on CPU; 0 = measure once
 # -----------------------------------------------------------------------------
-DEFAULTS = {k: v for k, v in globals().items() if not k.startswith('_') and isinstance(v, (int, float, bool, str))}
+DEFAULTS = {k: v for k, v in globals().items() if not k.startswith('_') and isinstance(v, (int, float, bool, str, dict))}
 
 # The measured best settings of each size. A run takes them for every setting its config and flags leave
 # alone, so `--prompt=...` alone trains as the presets do; a preset's comments say which of them it changes.
@@ -154,7 +156,7 @@ CHOICES = {'size': tuple(gpt.PRESETS), 'tokenizer': TOKENIZER_KINDS,
 # (lowest, highest) allowed; None = no bound. Shapes may be 0, meaning the size preset's value.
 LIMITS = {**{k: (1, None) for k in ('batch_size', 'gradient_accumulation_steps', 'max_iters', 'eval_interval',
                                     'eval_iters', 'log_interval', 'concurrency', 'num_predict',
-                                    'solutions_per_problem', 'code_per_file', 'max_chars', 'git_max_files',
+                                    'solutions_per_problem', 'solutions_kept_per_problem', 'code_per_file', 'max_chars', 'git_max_files',
                                     'git_max_lines', 'max_tokens')},
           **{k: (0, None) for k in ('n_layer', 'n_head', 'n_embd', 'block_size', 'vocab_size', 'initial_tokens',
                                     'final_tokens', 'epochs', 'learning_rate', 'muon_learning_rate', 'min_lr', 'warmup_iters', 'lr_decay_iters',
@@ -261,6 +263,8 @@ def set_setting(cfg, defaults, choices, limits, key, value, where):
         raise UserError(f"{where}: '{key}' must be {want.__name__}, got {type(value).__name__} {value!r}")
     if key == 'size':
         value = SIZE_NAMES.get(value, value)  # 'small' is '12M'
+    if key == 'mix':
+        check_mix(value, where)
     if key in choices and value not in choices[key]:
         names = f" (or {', '.join(SIZE_NAMES)})" if key == 'size' else ''
         raise UserError(f"{where}: '{key}' must be one of {', '.join(map(str, choices[key]))}{names}, got {value!r}")
@@ -271,6 +275,17 @@ def set_setting(cfg, defaults, choices, limits, key, value, where):
         raise UserError(f"{where}: '{key}' must be " + (f"between {lo} and {hi}" if hi is not None else f"at least {lo}")
                         + f", got {value!r}")
     cfg[key] = value
+
+
+MIX_KINDS = ('math', 'code')  # the generated problems mix weighs: problems.py's and problems_code.py's
+
+
+def check_mix(mix, where):
+    """A mix names math and/or code, each with a weight of at least 0, and not all 0."""
+    numbers = all(type(w) in (int, float) and math.isfinite(w) and w >= 0 for w in mix.values())
+    if not set(mix) <= set(MIX_KINDS) or not numbers or not sum(mix.values()) > 0:
+        raise UserError(f"{where}: 'mix' must give {' and/or '.join(MIX_KINDS)} a weight of at least 0, not all 0, "
+                        f"like {{'math': 0.5, 'code': 0.5}}; got {mix!r}")
 
 
 # the names the original Text2GPT1 used: --model-size=small

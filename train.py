@@ -160,7 +160,8 @@ def set_up(cfg):
         raise UserError("no prompt: pass --prompt=\"A GPT that writes ...\", a config from configs/, --sources=KIND:PATH "
                         "or --dataset_dir")
     if not cfg['out_dir']:
-        what = 'corpus' if cfg['sources'] else words.detect_domain(cfg['prompt'])[0] if cfg['prompt'] else 'dataset'
+        what = ('corpus' if cfg['sources'] else 'reasoning' if cfg['mix'] else
+                words.detect_domain(cfg['prompt'])[0] if cfg['prompt'] else 'dataset')
         name = f"{what}_{cfg['size']}_{time.strftime('%Y%m%d_%H%M%S')}"
         cfg['out_dir'] = os.path.join('models', name)
         if ddp:  # every rank must write to the folder rank 0 named

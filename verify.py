@@ -473,3 +473,90 @@ def check_code(code, tests, fn_name=None, timeout_s=5.0, memory_mb=512):
     return {"passed": passed, "failed": total - passed, "total": total, "status": worst,
             "verdict": "pass" if passed == total else "fail", "reason": reason,
             "stderr_tail": "\n".join((failed_stderr or "").splitlines()[-10:])}
+
+
+# Many programs in one sandboxed process, each in a fresh namespace with its own per-case alarm: for solutions
+# expected to pass (a generator's own, a file's references), where a process per test would cost more than
+# the checking (a generated code dataset is thousands of problems). Each job's results follow a marker the
+# programs cannot see; an exception fails that job alone.
+BATCH_RUNNER = r'''
+import contextlib, io, json, signal, sys
+payload = json.loads(sys.stdin.read())
+marker, real_stdout, real_stdin = payload["marker"], sys.stdout, sys.stdin
+
+class CaseTimeout(BaseException):  # not an Exception: a solution's own `except Exception` cannot swallow it
+    pass
+
+def on_alarm(signum, frame):
+    raise CaseTimeout()
+
+signal.signal(signal.SIGALRM, on_alarm)
+for job in payload["jobs"]:
+    results, error = [], None
+    for given in job["inputs"]:
+        captured = io.StringIO()
+        try:
+            signal.setitimer(signal.ITIMER_REAL, payload["case_timeout_s"])
+            with contextlib.redirect_stdout(captured):
+                if job["fn_name"]:
+                    namespace = {"__name__": "solution"}
+                    exec(job["code"], namespace)
+                    fn = namespace[job["fn_name"]] if job["fn_name"] in namespace else getattr(
+                        namespace["Solution"](), job["fn_name"])
+                    result = fn(*given)
+                else:
+                    sys.stdin = io.StringIO(given)
+                    try:
+                        exec(job["code"], {"__name__": "__main__"})
+                    except SystemExit as e:
+                        if e.code not in (None, 0):
+                            raise
+                    result = captured.getvalue()
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        except CaseTimeout:
+            error = "timeout"
+        except BaseException as e:  # the job's own failure, SystemExit included; the batch goes on
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            error = "error: %s: %s" % (type(e).__name__, str(e)[:200])
+        finally:
+            sys.stdin = real_stdin
+        if error:
+            break
+        results.append(result)
+    real_stdout.write(marker + " " + json.dumps({"results": results, "error": error}, default=repr) + "\n")
+    real_stdout.flush()
+'''
+BATCH_JOBS = 500  # programs per sandboxed process
+
+
+def check_code_batch(jobs, case_timeout_s=5.0, memory_mb=1024):
+    """check_code's verdicts for many jobs (code, tests, fn_name), BATCH_JOBS of them per sandboxed process
+    instead of a process per test: the batch finds the jobs that pass; every other job (a wrong output, a
+    crash, a case timeout, or all of a batch that hit a process limit or the sandbox's wall) is checked
+    again alone with check_code, so a failure's verdict is check_code's own."""
+    verdicts = []
+    for start in range(0, len(jobs), BATCH_JOBS):
+        chunk = jobs[start:start + BATCH_JOBS]
+        marker = secrets.token_hex(8)
+        payload = {"marker": marker, "case_timeout_s": case_timeout_s, "jobs": []}
+        for code, tests, fn_name in chunk:
+            inputs, _, tests_fn_name = read_tests(tests)
+            fn_name = fn_name or tests_fn_name
+            payload["jobs"].append({"code": code or "", "fn_name": fn_name or "",
+                                    "inputs": [(a if isinstance(a, list) else [a]) if fn_name else as_text(a)
+                                               for a in inputs]})
+        run = run_in_sandbox(BATCH_RUNNER, json.dumps(payload), case_timeout_s * (len(chunk) + 4), memory_mb, None,
+                             stdout_limit_bytes=RESULTS_LIMIT_BYTES)
+        lines = [json.loads(line[len(marker) + 1:]) for line in run["stdout"].splitlines() if line.startswith(marker + " ")]
+        if run["status"] != "ok" or len(lines) != len(chunk):
+            verdicts += [check_code(code, tests, fn_name, case_timeout_s) for code, tests, fn_name in chunk]
+            continue
+        for (code, tests, fn_name), job, line in zip(chunk, payload["jobs"], lines):
+            _, outputs, _ = read_tests(tests)
+            passed = code and code.strip() and not line["error"] and len(line["results"]) == len(outputs) and all(
+                same_value(r, e) if job["fn_name"] else normalize_output(r) == normalize_output(as_text(e))
+                for r, e in zip(line["results"], outputs))
+            verdicts.append({"passed": len(outputs), "failed": 0, "total": len(outputs), "status": "ok",
+                             "verdict": "pass", "reason": "passed", "stderr_tail": ""} if passed else
+                            check_code(code, tests, fn_name, case_timeout_s))
+    return verdicts

@@ -67,8 +67,9 @@ def test_the_bottom_floor_imports_nothing_of_ours():
 
 def test_no_data_source_imports_the_pipeline():
     for source in ('templates', 'templates_cooking', 'templates_poetry', 'templates_technical',
-                   'templates_general', 'teacher', 'teacher_client', 'problems', 'corpora'):
+                   'templates_general', 'teacher', 'teacher_client', 'problems', 'problems_code', 'corpora'):
         assert not project_imports(source) & {'data', 'train', 'sample'}, source
+    assert project_imports('problems_code') == set()  # its solutions are checked by the caller, through verify.py
 
 
 def test_the_tools_import_only_the_bottom_floor():

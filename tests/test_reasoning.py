@@ -45,7 +45,7 @@ def test_a_math_prompt_gets_generated_problems_with_checked_solutions(tmp_path):
     assert info["domain"] == "math" and info["generation_method"] == "reference solutions"
     report = info["reasoning"]
     assert report["candidates"] == report["correct"] == report["problems"] > 30
-    assert set(report["per_level"]) == {"1", "2", "3", "4", "5"}
+    assert set(report["per_level"]) == {"math 1", "math 2", "math 3", "math 4", "math 5"}
     docs = read_jsonl(tmp_path / "dataset.jsonl")
     assert all(d["text"].startswith(d["prompt"]) and d["prompt"].startswith("Problem: ") for d in docs)
     assert {d["level"] for d in docs} == {1, 2, 3, 4, 5}
@@ -66,7 +66,7 @@ def test_problems_that_differ_in_one_number_are_both_kept(tmp_path, monkeypatch)
         twins.append(p)
     texts = [{"text": problems.problem_prompt(p["problem"]) + p["solutions"][0], "source": "t"} for p in twins]
     assert len(refine.refine_samples(texts, MATH_PROMPT, "math", 10**9)[0]) == 1  # free text: one of them goes
-    monkeypatch.setattr(data, "generated_problems", lambda cfg, n_tokens: twins)
+    monkeypatch.setattr(data, "generated_problems", lambda cfg, n_tokens, kind: twins)
     data.prepare_data(math_config("--block_size=8"), str(tmp_path), log=lambda *a: None)
     assert {d["problem_id"] for d in read_jsonl(tmp_path / "dataset.jsonl")} == {"twin-23", "twin-24"}
 
@@ -251,7 +251,7 @@ def test_evaluation_scores_each_level_by_the_final_answer():
 
 def test_held_out_problems_never_repeat_a_training_problem():
     training = {problems.problem_prompt(p["problem"]) for p in problems.generate_math_problems(3000, seed=1)}
-    held_out = sample.held_out_math_problems(1, 50, (1, 2), training)
+    held_out = sample.held_out_problems(1, 50, (1, 2), training)
     assert len(held_out) == 100 and not {problems.problem_prompt(p["problem"]) for p in held_out} & training
 
 

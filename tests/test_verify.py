@@ -435,3 +435,41 @@ def test_without_unix_resource_limits_code_is_refused_not_run_unlimited(monkeypa
     with pytest.raises(UserError, match="checking code needs Linux or macOS.*WSL"):
         verify.run_in_sandbox("print(1)", "", 5, 256, 5)
     assert check_math("the answer is 4", "4")["correct"]  # math needs no sandbox
+
+
+# -----------------------------------------------------------------------------
+# many programs to one sandboxed process: the same verdicts as check_code
+
+SQUARE_STDIN = {"inputs": ["3\n", "5\n"], "outputs": ["9\n", "25\n"]}
+SQUARE_CALL = {"inputs": [[3], [5]], "outputs": [9, 25]}
+BATCH_CASES = [
+    ("n = int(input())\nprint(n * n)", SQUARE_STDIN, None),  # passes
+    ("import sys\nprint(int(sys.stdin.read()) ** 2)", SQUARE_STDIN, None),  # passes, reading all of stdin
+    ("def square(n):\n    return n * n", SQUARE_CALL, "square"),  # passes
+    ("class Solution:\n    def square(self, n):\n        return n ** 2", SQUARE_CALL, "square"),  # passes
+    ("n = int(input())\nprint(n + n)", SQUARE_STDIN, None),  # wrong output
+    ("def square(n):\n    return n + 6", SQUARE_CALL, "square"),  # right once, then wrong
+    ("def square(n):\n    raise ValueError('no')", SQUARE_CALL, "square"),  # a crash
+    ("def square(n):\n    while True:\n        pass", SQUARE_CALL, "square"),  # a case that never ends
+    ("import sys\nsys.exit(3)", SQUARE_STDIN, None),  # exits with an error
+    (None, SQUARE_STDIN, None),  # no code
+    ("def cube(n):\n    return n ** 3", SQUARE_CALL, "square"),  # the function is missing
+]
+
+
+def test_a_batch_gives_the_verdicts_check_code_gives_one_by_one():
+    batch = verify.check_code_batch(BATCH_CASES, case_timeout_s=1.0)
+    alone = [check_code(code, tests, fn_name, timeout_s=1.0) for code, tests, fn_name in BATCH_CASES]
+    assert [v["verdict"] for v in batch] == ["pass"] * 4 + ["fail"] * 7
+    assert [(v["verdict"], v["passed"], v["reason"]) for v in batch] == [(v["verdict"], v["passed"], v["reason"]) for v in alone]
+
+
+def test_one_job_cannot_leave_its_names_to_the_next():
+    defines = ("def square(n):\n    return n * n", SQUARE_CALL, "square")
+    relies = ("result = square", SQUARE_CALL, "result")  # passes only where square was left behind
+    assert [v["verdict"] for v in verify.check_code_batch([defines, relies])] == ["pass", "fail"]
+
+
+def test_a_batch_larger_than_one_process_holds_is_split():
+    verdicts = verify.check_code_batch([BATCH_CASES[0]] * (verify.BATCH_JOBS + 3))
+    assert len(verdicts) == verify.BATCH_JOBS + 3 and all(v["verdict"] == "pass" for v in verdicts)
