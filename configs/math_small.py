@@ -1,6 +1,6 @@
-# Math word problems solved step by step: a 12M GPT-1 in about 20 minutes on a 2-core CPU. In this budget it
-# learns the solution format, the operands and most small sums, not yet all of them (README, "Models that
-# solve problems", for the accuracy per level).
+# Math word problems solved step by step: a 12M GPT-1 in about 18 minutes on a 2-core CPU. It learns the
+# solution format and the small sums (level 1: 91-98% of held-out problems in three runs), the harder levels
+# less well (README, "Models that solve problems", for the accuracy per level).
 #   python train.py configs/math_small.py
 #   python sample.py --out_dir=<the folder> --eval=math
 # The prompt names math, so the data step generates problems of levels 1-5 (the easy ones more often,
@@ -17,12 +17,12 @@ final_tokens = 1_500_000
 optimizer = 'muon'
 block_size = 128  # a document is ~55 tokens: a shorter context is cheaper per token and loses nothing
 batch_size = 32
-max_iters = 560  # with the data step, the evaluations and the measurement: under 20 minutes
+max_iters = 600  # with the data step, the evaluations and the measurement: 18m21s (560 steps: level 1 77%)
 dropout = 0.0
 learning_rate = 1e-3  # AdamW's, for the embeddings, biases and gains; Muon's is muon_learning_rate (0.02)
 min_lr = 1e-4
 warmup_iters = 30
-eval_interval = 140
+eval_interval = 200  # three evaluations: each costs as much as ~8 steps
 eval_iters = 8
 log_interval = 20
 eval_problems = 100  # held-out problems per level measured after training
