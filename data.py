@@ -22,6 +22,7 @@ import time
 import numpy as np
 
 import corpora
+import privacy
 import progress
 import settings
 import teacher
@@ -275,12 +276,13 @@ def corpus_documents(cfg, log):
     docs, per_source, redactions = [], {}, collections.Counter()
     for entry, (kind, path, weight) in enumerate(entries):
         got, read_report = corpora.read_source(kind, path, cfg, cfg["seed"])
-        if read_report.get("licence") and corpora.licence_warning(f"{kind}:{path}", read_report["licence"]):
-            log(corpora.licence_warning(f"{kind}:{path}", read_report["licence"]))
+        warning = read_report.get("licence") and corpora.licence_warning(f"{kind}:{path}", read_report["licence"])
+        if warning:
+            log(warning)
         # by each document's kind, not the source's: a files: JSONL can hold chats too
         private = [cfg["redact"] is True or cfg["redact"] == "auto" and d["kind"] in ("chat", "git") for d in got]
         if any(private):
-            cleaned, counts = corpora.redact_documents([d for d, p in zip(got, private) if p])
+            cleaned, counts = privacy.redact_documents([d for d, p in zip(got, private) if p])
             redactions.update(counts)
             cleaned = iter(cleaned)
             got = [next(cleaned) if p else d for d, p in zip(got, private)]

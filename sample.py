@@ -31,7 +31,7 @@ from common import UserError, quoted, run_command, write_atomic
 import quality
 from problems import MATH_LEVELS, generate_math_problems, problem_prompt
 from problems_code import CODE_LEVELS, generate_code_problems
-from corpora import render_chat
+from chats import render_chat
 from huggingface import write_hf_folder
 from serve import serve
 from tokenizer import END_TURN, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX, encode_segments, encode_start, load_tokenizer
@@ -125,7 +125,7 @@ def fill_in_the_middle(model, enc, prefix, suffix, args, generator, write=sys.st
 
 
 def chat_loop(model, enc, args, generator, system=''):
-    """Talk to a model trained on chat sources: each turn is formatted as in training (corpora.render_chat),
+    """Talk to a model trained on chat sources: each turn is formatted as in training (chats.render_chat),
     the reply streams until the model ends its turn. The oldest turns leave when the context is full."""
     end = special_token(enc, END_TURN, 'chat')
     messages = [{'role': 'system', 'content': system}] if system else []
@@ -252,17 +252,21 @@ def evaluate_math(model, enc, device, problems, max_new_tokens=200, batch_size=6
     return {"levels": dict(sorted(levels.items())), "examples": examples}
 
 
-def eval_math_folder(out_dir, model, enc, device, n_per_level, log=print):
-    """The held-out math evaluation of a training folder, saved as eval_math.json."""
+def eval_folder(out_dir, kind, model, enc, device, n_per_level, log=print):
+    """The held-out evaluation of a training folder on generated problems of a kind ('math': exact answers,
+    saved as eval_math.json; 'code': pass@1 in the sandbox, eval_code.json), per level."""
     with open(os.path.join(out_dir, 'config.json')) as f:
         cfg = json.load(f)['config']
-    levels = MATH_LEVELS[:cfg.get('max_level', len(MATH_LEVELS))]
-    problems = held_out_problems(cfg['seed'], n_per_level, levels, trained_prompts(out_dir))
-    result = evaluate_math(model, enc, device, problems)
+    all_levels, generate, evaluate = {'math': (MATH_LEVELS, generate_math_problems, evaluate_math),
+                                      'code': (CODE_LEVELS, generate_code_problems, evaluate_code)}[kind]
+    levels = tuple(level for level in all_levels if level <= cfg.get('max_level', all_levels[-1]))
+    problems = held_out_problems(cfg['seed'], n_per_level, levels, trained_prompts(out_dir), generate)
+    result = evaluate(model, enc, device, problems)
     result['seed'] = cfg['seed'] + EVAL_SEED_OFFSET
     for level, row in result['levels'].items():
-        log(f"math level {level}: {row['correct']}/{row['problems']} correct ({row['accuracy']:.1%})")
-    write_atomic(os.path.join(out_dir, 'eval_math.json'), json.dumps(result, indent=1))
+        log(f"math level {level}: {row['correct']}/{row['problems']} correct ({row['accuracy']:.1%})" if kind == 'math' else
+            f"code level {level}: {row['passed']}/{row['problems']} pass their tests ({row['pass_at_1']:.1%} pass@1)")
+    write_atomic(os.path.join(out_dir, f'eval_{kind}.json'), json.dumps(result, indent=1))
     return result
 
 
@@ -297,20 +301,6 @@ def trained_prompts(out_dir):
         return {json.loads(line).get('prompt', '') for line in f if line.strip()}
 
 
-def eval_code_folder(out_dir, model, enc, device, n_per_level, log=print):
-    """The held-out code evaluation of a training folder, saved as eval_code.json."""
-    with open(os.path.join(out_dir, 'config.json')) as f:
-        cfg = json.load(f)['config']
-    levels = tuple(level for level in CODE_LEVELS if level <= cfg.get('max_level', CODE_LEVELS[-1]))
-    problems = held_out_problems(cfg['seed'], n_per_level, levels, trained_prompts(out_dir), generate_code_problems)
-    result = evaluate_code(model, enc, device, problems)
-    result['seed'] = cfg['seed'] + EVAL_SEED_OFFSET
-    for level, row in result['levels'].items():
-        log(f"code level {level}: {row['passed']}/{row['problems']} pass their tests ({row['pass_at_1']:.1%} pass@1)")
-    write_atomic(os.path.join(out_dir, 'eval_code.json'), json.dumps(result, indent=1))
-    return result
-
-
 def after_training(model, enc, cfg, device, data_info, training, t_start, log=print):
     """What train.py does with the best weights: the original product's test generations, the quality
     report, a math model's held-out accuracy, and generation_info.json, so the output folder holds
@@ -334,8 +324,7 @@ def after_training(model, enc, cfg, device, data_info, training, t_start, log=pr
     kinds = {'math': ('math',), 'code': ('code',), 'reasoning': ('math', 'code')}.get(info.get('domain'), ())
     for kind in kinds if not cfg['problems_file'] and cfg['eval_problems'] else ():
         log(f"measuring: greedy solutions to {cfg['eval_problems']} held-out {kind} problems per level")
-        evaluate_folder = eval_math_folder if kind == 'math' else eval_code_folder
-        info[f'{kind}_eval'] = evaluate_folder(out, model, enc, device, cfg['eval_problems'], log)['levels']
+        info[f'{kind}_eval'] = eval_folder(out, kind, model, enc, device, cfg['eval_problems'], log)['levels']
     write_atomic(os.path.join(out, 'generation_info.json'), json.dumps(info, indent=2))
     log(f"\ndone in {info['total_seconds']:.0f}s. Everything is in {out}/ (ckpt.pt, model.safetensors, config.json, "
         f"tokenizer.json, metrics.jsonl, loss.svg, {'quality.json, ' if check_documents else ''}"
@@ -406,8 +395,7 @@ def main(argv):
     if args.eval in ('math', 'code'):
         if args.eval_problems < 1:
             raise UserError("--eval_problems must be at least 1")
-        evaluate_folder = eval_math_folder if args.eval == 'math' else eval_code_folder
-        evaluate_folder(args.out_dir, model, enc, args.device, args.eval_problems)
+        eval_folder(args.out_dir, args.eval, model, enc, args.device, args.eval_problems)
         return
     if args.eval == 'quality':
         if args.eval_samples < 1:

@@ -14,7 +14,7 @@ format / response_format, tools, images and logprobs are ignored; Ollama's num_p
 "until the context is full"; Ollama's context field (the conversation as token ids) is not sent; OpenAI's n
 must be 1 and a completion's prompt one string; OpenAI requests may also set top_k, as vLLM's server allows.
 
-A chat goes to a model trained on chat sources in the format it learned (corpora.render_chat), and its reply
+A chat goes to a model trained on chat sources in the format it learned (chats.render_chat), and its reply
 ends with <|end|>. Any other model sees a plain transcript after <|endoftext|>, one 'role: text' line per
 message, then 'assistant:'; its reply ends at <|endoftext|> or at a new line starting 'user:'.
 """
@@ -34,7 +34,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import torch
 
 from common import UserError
-from corpora import clean_messages, render_chat
+from chats import clean_messages, render_chat
 from tokenizer import END_TURN, encode_segments, encode_start
 
 MAX_BODY_BYTES = 1_000_000  # a prompt longer than any context fits many times over; more is a mistake

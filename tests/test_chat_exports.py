@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-import corpora
+import chats
 import data
 from common import UserError
 
@@ -132,7 +132,7 @@ SESSION_MESSAGES = [
 
 
 def messages_of(path):
-    docs, report = corpora.chat_documents(str(path))
+    docs, report = chats.chat_documents(str(path))
     return [d["messages"] for d in docs], report
 
 
@@ -186,7 +186,7 @@ def test_messages_jsonl_is_still_read_as_before(tmp_path):
 def test_a_file_in_no_chat_shape_is_one_line_naming_the_shapes(tmp_path, content):
     path = write(tmp_path / "mystery.json", content)
     with pytest.raises(UserError) as e:
-        corpora.chat_documents(path)
+        chats.chat_documents(path)
     message = str(e.value)
     assert "\n" not in message and "ChatGPT" in message and "Claude.ai" in message and "session" in message
 

@@ -7,7 +7,9 @@ import subprocess
 
 import pytest
 
+import chats
 import corpora
+import privacy
 from common import UserError
 from tokenizer import ASSISTANT, END_TURN, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX, SYSTEM, USER
 
@@ -318,7 +320,7 @@ def chat_file(tmp_path):
 
 
 def test_chat_keeps_system_user_assistant_turns_and_drops_tool_turns(chat_file):
-    docs, report = corpora.chat_documents(chat_file)
+    docs, report = chats.chat_documents(chat_file)
     assert len(docs) == 1
     assert [m["role"] for m in docs[0]["messages"]] == ["system", "user", "assistant"]
     assert docs[0]["messages"][2]["content"] == "In autumn,\nbefore the frost."
@@ -327,26 +329,26 @@ def test_chat_keeps_system_user_assistant_turns_and_drops_tool_turns(chat_file):
 
 
 def test_chat_conversation_without_an_assistant_turn_is_dropped_and_counted(chat_file):
-    _, report = corpora.chat_documents(chat_file)
+    _, report = chats.chat_documents(chat_file)
     assert report["conversations"] == 2 and report["dropped"] == 1 and report["records_skipped"] == 1
 
 
 def test_render_chat_learns_only_the_assistant_content_and_its_end():
-    segments = corpora.render_chat([{"role": "system", "content": "S"}, {"role": "user", "content": "U"},
+    segments = chats.render_chat([{"role": "system", "content": "S"}, {"role": "user", "content": "U"},
                                     {"role": "assistant", "content": "A"}])
     assert segments == [[SYSTEM, False], ["S", False], [END_TURN, False], [USER, False], ["U", False],
                         [END_TURN, False], [ASSISTANT, False], ["A", True], [END_TURN, True]]
 
 
 def test_render_chat_on_a_partial_conversation_can_open_the_reply():
-    segments = corpora.render_chat([{"role": "user", "content": "Hi"}], start_reply=True)
+    segments = chats.render_chat([{"role": "user", "content": "Hi"}], start_reply=True)
     assert segments[-1] == [ASSISTANT, False] and not any(learned for _, learned in segments)
 
 
 def test_chat_bad_json_line_names_file_and_line(tmp_path):
     path = write(tmp_path / "chat.jsonl", json.dumps({"messages": CONVERSATION}) + "\n{messages: []}\n")
     with pytest.raises(UserError, match=r"chat\.jsonl, line 2"):
-        corpora.chat_documents(path)
+        chats.chat_documents(path)
 
 
 # -----------------------------------------------------------------------------
@@ -377,7 +379,7 @@ def leaky_chat(tmp_path):
 
 
 def test_redaction_leaves_no_planted_secret_in_text_segments_or_messages(leaky_chat):
-    docs, _ = corpora.redact_documents(corpora.chat_documents(leaky_chat)[0])
+    docs, _ = privacy.redact_documents(chats.chat_documents(leaky_chat)[0])
     everything = docs[0]["text"] + "".join(pieces(docs[0])) + json.dumps(docs[0]["messages"])
     for kind, secrets in SECRETS.items():
         for secret in secrets:
@@ -386,12 +388,12 @@ def test_redaction_leaves_no_planted_secret_in_text_segments_or_messages(leaky_c
 
 
 def test_redaction_counts_each_kind(leaky_chat):
-    _, counts = corpora.redact_documents(corpora.chat_documents(leaky_chat)[0])
+    _, counts = privacy.redact_documents(chats.chat_documents(leaky_chat)[0])
     assert dict(counts) == {kind: len(secrets) for kind, secrets in SECRETS.items()}
 
 
 def test_redaction_keeps_segments_joining_to_text(leaky_chat):
-    docs, _ = corpora.redact_documents(corpora.chat_documents(leaky_chat)[0])
+    docs, _ = privacy.redact_documents(chats.chat_documents(leaky_chat)[0])
     assert "".join(pieces(docs[0])) == docs[0]["text"] and pieces(docs[0])[0] == USER
 
 
@@ -403,7 +405,7 @@ def test_redaction_keeps_segments_joining_to_text(leaky_chat):
     "use std::io;", "listen on 127.0.0.1:8080", "see https://example.com/home/about",
     "Decimal('+35236450.6')", "call 911 or wait 30 minutes", "the Bearer token goes in a header"])
 def test_redaction_leaves_ordinary_text_alone(text):
-    assert corpora.redact(text) == (text, {})
+    assert privacy.redact(text) == (text, {})
 
 
 def test_redaction_finds_a_secret_that_the_fim_split_cut_in_two():
@@ -413,7 +415,7 @@ def test_redaction_finds_a_secret_that_the_fim_split_cut_in_two():
         prefix, middle, suffix = corpora.fim_split(window, random.Random(seed))
         doc = {"text": "", "segments": corpora.fim_segments(prefix, middle, suffix), "fim": True}
         doc["text"] = "".join(pieces(doc))
-        (redacted,), counts = corpora.redact_documents([doc])
+        (redacted,), counts = privacy.redact_documents([doc])
         parts = pieces(redacted)
         assert counts == {"email": 1} and "alice" not in redacted["text"] and "example" not in redacted["text"]
         assert "".join(parts) == redacted["text"] and [p for p in parts if p in FIM_TOKENS] == FIM_TOKENS

@@ -67,7 +67,7 @@ def test_the_bottom_floor_imports_nothing_of_ours():
 
 def test_no_data_source_imports_the_pipeline():
     for source in ('templates', 'templates_cooking', 'templates_poetry', 'templates_technical',
-                   'templates_general', 'teacher', 'teacher_client', 'problems', 'problems_code', 'corpora'):
+                   'templates_general', 'teacher', 'teacher_client', 'problems', 'problems_code', 'corpora', 'chats', 'privacy'):
         assert not project_imports(source) & {'data', 'train', 'sample'}, source
     assert project_imports('problems_code') == set()  # its solutions are checked by the caller, through verify.py
 
@@ -86,7 +86,9 @@ def test_the_tools_import_only_the_bottom_floor():
 def test_the_export_and_the_server_sit_below_sample_py():
     # sample.py's --export_hf and --serve call them; they take a loaded model and never import sample.py back
     assert project_imports('huggingface') == {'common', 'model', 'tokenizer'}
-    assert project_imports('serve') == {'common', 'corpora', 'tokenizer'}
+    assert project_imports('serve') == {'common', 'chats', 'tokenizer'}
+    assert project_imports('chats') == {'common', 'tokenizer'}  # corpora reads chats through it, never the other way
+    assert project_imports('privacy') == {'corpora', 'tokenizer'}  # the pass runs over corpora's documents
 
 
 def test_sample_py_reads_a_model_without_the_data_pipeline():

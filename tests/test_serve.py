@@ -27,7 +27,7 @@ import serve  # noqa: E402
 import teacher  # noqa: E402
 import train  # noqa: E402
 from conftest import ROOT, TINY_MODEL_FLAGS  # noqa: E402
-from corpora import render_chat  # noqa: E402
+from chats import render_chat  # noqa: E402
 from tokenizer import END_TURN, encode_segments, encode_start  # noqa: E402
 
 
