@@ -230,8 +230,8 @@ def _dessert(rng, words, vegan, servings):
     binder = "ground flaxseed mixed with 3 tbsp water" if vegan else rng.choice(["eggs", "large eggs"])
     sugar = rng.choice(["caster sugar", "brown sugar", "light brown sugar"])
     ingredients = [f"{rng.choice([200, 225, 250, 300])} g plain flour", f"{rng.choice([100, 120, 150])} g {sugar}",
-                   f"2 tsp baking powder", f"{rng.choice([80, 100, 120])} g {fat}", f"{rng.choice([150, 200, 250])} ml {milk}",
-                   (f"1 tbsp {binder}" if vegan else f"2 {binder}"), f"1 tsp {spice}",
+                   f"2 tsp baking powder", f"1 tsp {spice}", f"{rng.choice([80, 100, 120])} g {fat}",
+                   f"{rng.choice([150, 200, 250])} ml {milk}", (f"1 tbsp {binder}" if vegan else f"2 {binder}"),
                    f"{rng.choice([100, 150, 200])} g {add[0]}", f"{rng.choice([50, 75, 100])} g {add[1]}"]
     t, m = rng.choice([170, 180, 190]), rng.choice([20, 25, 30, 35, 45])
     steps = [f"Heat the oven to {t}°C and line a tin with baking paper.",
@@ -318,16 +318,22 @@ def recipe(rng, words, prompt_words_set):
         if not parts:  # this cuisine lacks a role the dish needs (no pasta in Thai pantry): cook it any style
             cuisine = ""
             parts = _pick_ingredients(rng, dish, roles, cuisine, banned, spicy, prompt_words_set)
-        # Steps name each ingredient as the list does, in the plural where it has one ("carrots").
-        parts = [(role, ing[1] or ing[0], ing) for role, ing in parts]
-        steps, cook = _recipe_steps(rng, dish, [(r, n) for r, n, _ in parts], servings)
-        ingredients = []
-        for role, name, ing in parts:
+        # Steps name each ingredient word for word as its line in the list does ("1 carrot" -> "the carrot",
+        # "3 carrots" -> "the carrots"). The list is in the order the steps use it, as recipe writers list
+        # them, and a role's ingredients (the aromatics, the vegetables) are in alphabetical order: a model
+        # that has learned the order rarely lists an ingredient twice (README, "Presets", for the figures).
+        lines = {}
+        for role, ing in parts:
             line = _qty(rng, ing[3], role, servings, ing[1], ing[0])
-            cuttable = role != "protein" or ing[4] in ("m", "f") or name in ("firm tofu", "tempeh", "paneer", "halloumi")
+            cuttable = role != "protein" or ing[4] in ("m", "f") or ing[0] in ("firm tofu", "tempeh", "paneer", "halloumi")
             if role in PREP_CUTS and ing[3] != "clove" and cuttable and rng.random() < 0.7:
                 line += ", " + rng.choice(PREP_CUTS[role])
-            ingredients.append(line)
+            lines[ing[0]] = line
+        parts = [(role, ing[1] if ing[1] and lines[ing[0]].split(",")[0].endswith(ing[1]) else ing[0], ing)
+                 for role, ing in sorted(parts, key=lambda p: (p[0], p[1][0]))]
+        steps, cook = _recipe_steps(rng, dish, [(r, n) for r, n, _ in parts], servings)
+        used = ingredients_in("\n".join(steps))
+        ingredients = [lines[ing[0]] for _, _, ing in sorted(parts, key=lambda p: used.index(p[2][0]))]
         prep = 5 * max(1, round((3 + 2 * len(parts)) / 5))
         main = next((n for r, n, _ in parts if r == "protein"), None) or next(n for r, n, _ in parts if r == "veg")
         veg = next((n for r, n, _ in parts if r == "veg" and n != main), "vegetables")
