@@ -461,6 +461,20 @@ def _check_train_size(meta, cfg):
                         f"or lower block_size")
 
 
+def longer_than_context_note(meta, cfg):
+    """A line when the documents are, on average, longer than the model's context: it never sees a whole one,
+    so a recipe's steps are written without its list in view. A start model's tokenizer, made for other
+    text, can spell the same documents in twice the tokens (README, "Start from a model")."""
+    mean = meta["train_tokens"] / max(1, meta["train_docs"])
+    if mean <= cfg["block_size"]:
+        return ""
+    fix = ("its tokenizer spells this data in many pieces: train from scratch, or start from a model whose "
+           "tokenizer was made for this kind of text" if cfg.get("start_from") else
+           "raise block_size, or make the documents shorter")
+    return (f"the documents average {mean:.0f} tokens, longer than the context (block_size {cfg['block_size']}), "
+            f"so the model never sees a whole one; {fix}")
+
+
 def prepare_data(cfg, out_dir, log=print):
     """Run the data steps for cfg into out_dir and return (and save as data_info.json) what they did.
 
@@ -582,9 +596,12 @@ def prepare_data(cfg, out_dir, log=print):
     meta = write_dataset(docs, enc, out_dir, cfg["val_fraction"] or 0.1, cfg["seed"], prompts, is_val)
     timings["write_s"] = round(time.time() - t, 3)
     _check_train_size(meta, cfg)
+    context_note = longer_than_context_note(meta, cfg)
+    if context_note:
+        log(f"WARNING: {context_note}")
     timings["total_s"] = round(time.time() - t0, 3)
     info = {"prompt": prompt, "domain": domain, "matched_words": matched, "generation_method": method_used,
-            "domain_note": UNMATCHED_NOTE if unmatched else "",
+            "domain_note": UNMATCHED_NOTE if unmatched else "", "context_note": context_note,
             "teacher": teacher_stats, "judge": judge_stats, "reasoning": reasoning,
             "tokens": {"raw": raw_tokens, "refined": report["selected_tokens"],
                        "train": meta["train_tokens"], "val": meta["val_tokens"]},

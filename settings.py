@@ -135,7 +135,9 @@ SIZE_DEFAULTS = {  # setting: (12M, 33M, 117M); 117M's are GPT-1's own (the pape
 # unless max_iters is set) with frequent evaluations and early stopping on val; and the 12M template budget
 # for every size: the data fit the task, not the model (a teacher's and users' own text are as above). GPT-1's
 # own fine-tuning (paper section 4.1): rate 6.25e-5, batch 32, 3 epochs, warm-up over 0.2% of the steps.
-# Chosen, not yet measured: README, "Start from a model", says how to compare with a run from scratch.
+# Measured at 12M (README, "Start from a model"): continuing a cooking folder on vegan Japanese recipes, 3e-4
+# beat the from-scratch rate 1e-3 (95% vs 90% well-formed, 50% vs 20% of recipes cooking only what they list)
+# and both beat training from scratch; the 33M and 117M rates are scaled from it, not measured.
 FINETUNE_DEFAULTS = {  # setting: (12M, 33M, 117M)
     'initial_tokens': (1_600_000, 1_600_000, 1_600_000),
     'final_tokens': (800_000, 800_000, 800_000),

@@ -254,6 +254,17 @@ def test_prepare_data_second_call_reuses_the_files(tmp_path):
     assert not any("reusing" in line for line in lines)
 
 
+def test_documents_longer_than_the_context_are_said_in_one_line(tmp_path):
+    lines = []
+    info = data.prepare_data(_cfg(block_size=64), str(tmp_path / "short"), log=lines.append)
+    warnings = [line for line in lines if line.startswith("WARNING")]
+    assert len(warnings) == 1 and "longer than the context (block_size 64)" in warnings[0]
+    assert "raise block_size" in info["context_note"]
+    lines.clear()
+    info = data.prepare_data(_cfg(block_size=512), str(tmp_path / "long"), log=lines.append)
+    assert not [line for line in lines if line.startswith("WARNING")] and info["context_note"] == ""
+
+
 def test_empty_prompt_is_a_user_error(tmp_path):
     with pytest.raises(UserError, match="prompt"):
         data.prepare_data(_cfg(prompt="   "), str(tmp_path), log=lambda *a: None)
