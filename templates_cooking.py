@@ -230,7 +230,7 @@ def _dessert(rng, words, vegan, servings):
     binder = "ground flaxseed mixed with 3 tbsp water" if vegan else rng.choice(["eggs", "large eggs"])
     sugar = rng.choice(["caster sugar", "brown sugar", "light brown sugar"])
     ingredients = [f"{rng.choice([200, 225, 250, 300])} g plain flour", f"{rng.choice([100, 120, 150])} g {sugar}",
-                   f"2 tsp baking powder", f"1 tsp {spice}", f"{rng.choice([80, 100, 120])} g {fat}",
+                   "2 tsp baking powder", f"1 tsp {spice}", f"{rng.choice([80, 100, 120])} g {fat}",
                    f"{rng.choice([150, 200, 250])} ml {milk}", (f"1 tbsp {binder}" if vegan else f"2 {binder}"),
                    f"{rng.choice([100, 150, 200])} g {add[0]}", f"{rng.choice([50, 75, 100])} g {add[1]}"]
     t, m = rng.choice([170, 180, 190]), rng.choice([20, 25, 30, 35, 45])
