@@ -391,10 +391,11 @@ def prepare_corpus(cfg, out_dir, key, log):
     progress.write_histogram_svg({s: [n for d, n in zip(selected, lengths) if d["source"] == s] for s in scan},
                                  os.path.join(out_dir, "length_scan.svg"), cfg["max_tokens"])
     report["rejected"]["over_max_tokens"] = sum(v["over_max_tokens"] for v in scan.values())
-    for source, v in scan.items():
-        if v["p50"] > cfg["block_size"]:
-            log(f"data: half the documents of {source} are longer than block_size {cfg['block_size']} tokens, so "
-                f"the model sees them in pieces; lower max_chars or raise block_size")
+    notes = [longer_than_context_note(f"half the documents of {source} are over", v["p50"], cfg, "lower max_chars")
+             for source, v in scan.items()]
+    context_notes = [note for note in notes if note]
+    for note in context_notes:
+        log(f"WARNING: {note}")
     for d, n in zip(selected, lengths):
         d["dropped"] = "over_max_tokens" if n > cfg["max_tokens"] else None
     selected = [d for d in selected if not d["dropped"]]
@@ -425,6 +426,7 @@ def prepare_corpus(cfg, out_dir, key, log):
                           "fim": sum(1 for d in trained if d.get("fim"))},
             "tokenizer": cfg["tokenizer"], "vocab_size": meta["vocab_size"], "timings_s": timings,
             "stats": generation_stats([re.sub(r"<\|\w+\|>", " ", d["text"]) for d in trained]), "refine": report, "length_scan": scan,
+            "context_notes": context_notes,
             "data_key": key}
     write_atomic(info_path, json.dumps(info, indent=1))
     log(f"data: {meta['train_tokens']} train / {meta['val_tokens']} val tokens ({meta['train_docs']} / "
@@ -461,18 +463,17 @@ def _check_train_size(meta, cfg):
                         f"or lower block_size")
 
 
-def longer_than_context_note(meta, cfg):
-    """A line when the documents are, on average, longer than the model's context: it never sees a whole one,
-    so a recipe's steps are written without its list in view. A start model's tokenizer, made for other
-    text, can spell the same documents in twice the tokens (README, "Start from a model")."""
-    mean = meta["train_tokens"] / max(1, meta["train_docs"])
-    if mean <= cfg["block_size"]:
+def longer_than_context_note(what, tokens, cfg, shorten):
+    """'' when a typical document (`tokens` long) fits the model's context, else one line saying it does not:
+    the model then never sees a whole one, so a recipe's steps are learned without its list in view. A start
+    model's tokenizer, made for other text, can spell the same documents in twice the tokens (README, "Start
+    from a model"), and its context cannot grow."""
+    if tokens <= cfg["block_size"]:
         return ""
-    fix = ("its tokenizer spells this data in many pieces: train from scratch, or start from a model whose "
-           "tokenizer was made for this kind of text" if cfg.get("start_from") else
-           "raise block_size, or make the documents shorter")
-    return (f"the documents average {mean:.0f} tokens, longer than the context (block_size {cfg['block_size']}), "
-            f"so the model never sees a whole one; {fix}")
+    fix = ("its tokenizer spells this text in many pieces: train from scratch, or start from a model whose "
+           "tokenizer was made for this kind of text" if cfg.get("start_from") else f"raise block_size, or {shorten}")
+    return (f"{what} {tokens:.0f} tokens, longer than the context (block_size {cfg['block_size']}), so the model "
+            f"never sees a whole one; {fix}")
 
 
 def prepare_data(cfg, out_dir, log=print):
@@ -596,12 +597,13 @@ def prepare_data(cfg, out_dir, log=print):
     meta = write_dataset(docs, enc, out_dir, cfg["val_fraction"] or 0.1, cfg["seed"], prompts, is_val)
     timings["write_s"] = round(time.time() - t, 3)
     _check_train_size(meta, cfg)
-    context_note = longer_than_context_note(meta, cfg)
-    if context_note:
-        log(f"WARNING: {context_note}")
+    note = longer_than_context_note("the documents average", meta["train_tokens"] / max(1, meta["train_docs"]), cfg,
+                                    "make them shorter")
+    if note:
+        log(f"WARNING: {note}")
     timings["total_s"] = round(time.time() - t0, 3)
     info = {"prompt": prompt, "domain": domain, "matched_words": matched, "generation_method": method_used,
-            "domain_note": UNMATCHED_NOTE if unmatched else "", "context_note": context_note,
+            "domain_note": UNMATCHED_NOTE if unmatched else "", "context_notes": [note] if note else [],
             "teacher": teacher_stats, "judge": judge_stats, "reasoning": reasoning,
             "tokens": {"raw": raw_tokens, "refined": report["selected_tokens"],
                        "train": meta["train_tokens"], "val": meta["val_tokens"]},

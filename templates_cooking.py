@@ -128,27 +128,28 @@ TIPS = ["Swap the {veg} for any vegetable you have on hand.", "Leftovers keep fo
 
 
 def _qty(rng, unit, role, servings, plural, name):
+    """(amount, noun) of one list line, "350 g" and "beef strips": the noun is what the steps call it."""
     scale = servings / 4
     if unit == "g":
         base = {"protein": (300, 600), "base": (200, 400), "herb": (40, 80)}.get(role, (100, 300))
-        return f"{int(round(rng.randint(*base) * scale / 50.0) * 50) or 50} g {name}"
+        return f"{int(round(rng.randint(*base) * scale / 50.0) * 50) or 50} g", name
     if unit == "ml":
-        return f"{int(round(rng.randint(300, 900) * scale / 100.0) * 100) or 100} ml {name}"
+        return f"{int(round(rng.randint(300, 900) * scale / 100.0) * 100) or 100} ml", name
     if unit == "count":
         n = max(1, round(rng.randint(1, 3) * scale))
-        return f"{n} {plural if n > 1 and plural else name}"
+        return str(n), plural if n > 1 and plural else name
     if unit == "clove":
-        return f"{rng.randint(2, 5)} cloves {name}"
+        return f"{rng.randint(2, 5)} cloves", name
     if unit == "cm":
-        return f"{rng.choice([2, 3, 4])} cm piece {name}"
+        return f"{rng.choice([2, 3, 4])} cm piece", name
     if unit == "stalk":
-        return f"{rng.randint(1, 3)} stalks {name}"
+        return f"{rng.randint(1, 3)} stalks", name
     if unit == "handful":
-        return f"a {rng.choice(['small ', 'large ', ''])}handful of {name}"
+        return f"a {rng.choice(['small ', 'large ', ''])}handful of", name
     if unit == "pinch":
-        return f"a pinch of {name}"
+        return "a pinch of", name
     amount = rng.choice(["1", "2", "1 1/2", "1/2", "3"]) if unit == "tsp" else rng.choice(["1", "2", "3", "1 1/2"])
-    return f"{amount} {unit} {name}"
+    return f"{amount} {unit}", name
 
 
 def _recipe_steps(rng, dish, parts, servings):
@@ -322,15 +323,15 @@ def recipe(rng, words, prompt_words_set):
         # "3 carrots" -> "the carrots"). The list is in the order the steps use it, as recipe writers list
         # them, and a role's ingredients (the aromatics, the vegetables) are in alphabetical order: a model
         # that has learned the order rarely lists an ingredient twice (README, "Presets", for the figures).
-        lines = {}
+        lines, nouns = {}, {}
         for role, ing in parts:
-            line = _qty(rng, ing[3], role, servings, ing[1], ing[0])
+            amount, nouns[ing[0]] = _qty(rng, ing[3], role, servings, ing[1], ing[0])
+            line = f"{amount} {nouns[ing[0]]}"
             cuttable = role != "protein" or ing[4] in ("m", "f") or ing[0] in ("firm tofu", "tempeh", "paneer", "halloumi")
             if role in PREP_CUTS and ing[3] != "clove" and cuttable and rng.random() < 0.7:
                 line += ", " + rng.choice(PREP_CUTS[role])
             lines[ing[0]] = line
-        parts = [(role, ing[1] if ing[1] and lines[ing[0]].split(",")[0].endswith(ing[1]) else ing[0], ing)
-                 for role, ing in sorted(parts, key=lambda p: (p[0], p[1][0]))]
+        parts = [(role, nouns[ing[0]], ing) for role, ing in sorted(parts, key=lambda p: (p[0], p[1][0]))]
         steps, cook = _recipe_steps(rng, dish, [(r, n) for r, n, _ in parts], servings)
         used = ingredients_in("\n".join(steps))
         ingredients = [lines[ing[0]] for _, _, ing in sorted(parts, key=lambda p: used.index(p[2][0]))]

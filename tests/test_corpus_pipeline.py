@@ -195,6 +195,18 @@ def test_a_rerun_with_other_settings_does_not_overwrite_the_splits(corpus_run):
         data.prepare_data(changed, out, log=lambda *a: None)
 
 
+def test_a_source_longer_than_the_context_is_said_in_one_line(tmp_path):
+    talk = write_chat_file(tmp_path / "c.jsonl", [chat(f"Hi {i}, how are you?", f"Fine, thanks, number {i}. "
+                                                       f"The weather is mild today.") for i in range(40)])
+    lines = []
+    info = data.prepare_data(cfg_for(f"chat:{talk}", block_size=8), str(tmp_path / "short"), log=lines.append)
+    warnings = [line for line in lines if line.startswith("WARNING")]
+    assert len(warnings) == 1 and f"half the documents of chat:{talk} are over" in warnings[0]
+    assert "lower max_chars" in warnings[0] and info["context_notes"] == [warnings[0][len("WARNING: "):]]
+    info = data.prepare_data(cfg_for(f"chat:{talk}", block_size=256), str(tmp_path / "long"), log=lambda *a: None)
+    assert info["context_notes"] == []
+
+
 def test_overwrite_true_replaces_the_splits(tmp_path):
     talk = write_chat_file(tmp_path / "c.jsonl", [chat(f"Hi {i}, how are you?", f"Fine, thanks, number {i}. "
                                                        f"The weather is mild today.") for i in range(40)])

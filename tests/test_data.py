@@ -259,10 +259,10 @@ def test_documents_longer_than_the_context_are_said_in_one_line(tmp_path):
     info = data.prepare_data(_cfg(block_size=64), str(tmp_path / "short"), log=lines.append)
     warnings = [line for line in lines if line.startswith("WARNING")]
     assert len(warnings) == 1 and "longer than the context (block_size 64)" in warnings[0]
-    assert "raise block_size" in info["context_note"]
+    assert info["context_notes"] == [warnings[0][len("WARNING: "):]] and "raise block_size" in warnings[0]
     lines.clear()
     info = data.prepare_data(_cfg(block_size=512), str(tmp_path / "long"), log=lines.append)
-    assert not [line for line in lines if line.startswith("WARNING")] and info["context_note"] == ""
+    assert not [line for line in lines if line.startswith("WARNING")] and info["context_notes"] == []
 
 
 def test_empty_prompt_is_a_user_error(tmp_path):

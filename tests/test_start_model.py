@@ -194,7 +194,8 @@ def test_a_continued_run_writes_a_new_folder_recording_where_it_started(continue
     config = json.load(open(os.path.join(out, 'config.json')))
     assert config['model_args'] == json.load(open(os.path.join(start, 'config.json')))['model_args']
     # recipes do not fit the tiny model's 32-token context: the data step says so, and what to do instead
-    assert 'train from scratch' in json.load(open(os.path.join(out, 'data_info.json')))['context_note']
+    notes = json.load(open(os.path.join(out, 'data_info.json')))['context_notes']
+    assert len(notes) == 1 and 'train from scratch' in notes[0] and 'raise block_size' not in notes[0]
 
 
 def test_a_lora_run_saves_a_plain_gpt_that_moved_from_its_start(continued_run):
