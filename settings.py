@@ -19,7 +19,7 @@ from words import UNMATCHED_NOTE, detect_domain
 # Defaults. Every knob is here; configs/ and --key=value override them. *per size: the values below are the
 # 12M size's; SIZE_DEFAULTS under this list has each size's own, used where a config and flags leave them alone.
 # I/O
-out_dir = ''  # '' = models/<domain>_<size>_<YYYYmmdd_HHMMSS>
+out_dir = ''  # '' = models/<domain>_<size>_<YYYYmmdd_HHMMSS> (size_label: '4x256' for a shape of the config's own)
 dataset_dir = ''  # a prepared folder (train.bin, val.bin, meta.json, tokenizer.json; or nanoGPT's: GPT-2 ids, no meta.json): skips the data steps
 init_from = 'scratch'  # 'scratch', 'resume' (continue exactly from out_dir/ckpt.pt), a folder this product trained, or 'hf:PATH' / 'hf:gpt2' (README, "Start from a model")
 # what to build (data.py, templates.py)
@@ -234,6 +234,15 @@ def take_start_model(cfg, chosen, start):
                             f"{key}={cfg[key]!r}; {why}")
         if not shorter:
             cfg[key] = value
+
+
+def size_label(cfg):
+    """The size a run's folder is named by: the preset's name, or layers x width when the config changed
+    the shape (a 4 x 256 model named '12M' would mislead)."""
+    preset = gpt.PRESETS[cfg['size']]
+    if (cfg['n_layer'], cfg['n_embd']) == (preset['n_layer'], preset['n_embd']):
+        return cfg['size']
+    return f"{cfg['n_layer']}x{cfg['n_embd']}"
 
 
 def nearest_size(model_args):

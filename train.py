@@ -162,7 +162,7 @@ def set_up(cfg):
     if not cfg['out_dir']:
         what = ('corpus' if cfg['sources'] else 'reasoning' if cfg['mix'] else
                 words.detect_domain(cfg['prompt'])[0] if cfg['prompt'] else 'dataset')
-        name = f"{what}_{cfg['size']}_{time.strftime('%Y%m%d_%H%M%S')}"
+        name = f"{what}_{settings.size_label(cfg)}_{time.strftime('%Y%m%d_%H%M%S')}"
         cfg['out_dir'] = os.path.join('models', name)
         if ddp:  # every rank must write to the folder rank 0 named
             shared = [cfg['out_dir']]

@@ -184,3 +184,8 @@ def test_without_their_model_those_presets_say_how_to_get_it(tmp_path, monkeypat
         settings.load_config([os.path.join(ROOT, 'configs', 'cooking_from_general.py')])
     with pytest.raises(UserError, match=r"huggingface-cli download gpt2"):
         settings.load_config([os.path.join(ROOT, 'configs', 'chat_gpt2_finetune.py')])
+
+
+def test_a_run_is_named_by_its_preset_or_by_the_shape_its_config_chose():
+    assert settings.size_label(settings.load_config(['--size=33M', '--block_size=128'])) == '33M'
+    assert settings.size_label(settings.load_config(['--n_layer=4', '--n_embd=256', '--n_head=4'])) == '4x256'
