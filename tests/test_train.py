@@ -1,5 +1,6 @@
 """train.py: settings and their errors, the schedule, checkpoints and exact resume, outputs, DDP."""
 import ast
+import contextlib
 import json
 import os
 import shutil
@@ -221,3 +222,35 @@ def test_a_prompt_alone_gets_its_sizes_measured_defaults_and_a_preset_keeps_its_
     own_text = settings.load_config(['--sources=files:notes.md'])
     # a teacher writes the original budgets (data.SIZE_TOKEN_TARGETS); users' own text is used whole
     assert teacher['initial_tokens'] == teacher['final_tokens'] == own_text['final_tokens'] == 0
+
+
+# ---- torch.compile on the CPU (configs/reasoning_small.py turns it on)
+
+def tiny_gpt():
+    import model as gpt
+    torch.manual_seed(0)
+    return gpt.GPT(gpt.GPTConfig(n_layer=2, n_head=2, n_embd=32, block_size=16, vocab_size=64, dropout=0.0))
+
+
+def test_a_machine_that_cannot_compile_trains_eagerly_after_one_warning(monkeypatch):
+    def no_compiler(model):
+        raise RuntimeError("InvalidCxxCompiler: No working C++ compiler found\nmore detail")
+    monkeypatch.setattr(torch, 'compile', no_compiler)
+    raw, lines = tiny_gpt(), []
+    model = train.try_compile(raw, 2, 16, 'cpu', contextlib.nullcontext(), lines.append)
+    assert model is raw and all(p.grad is None for p in raw.parameters())  # the trial step left no gradients
+    assert lines == ["warning: torch.compile unavailable (RuntimeError: InvalidCxxCompiler: No working C++ compiler "
+                     "found); running eagerly"]
+
+
+@pytest.mark.slow
+def test_the_compiled_cpu_model_computes_what_the_eager_one_does():
+    raw = tiny_gpt()
+    x = torch.randint(0, 64, (2, 16), generator=torch.Generator().manual_seed(1))
+    eager_logits, eager_loss = raw(x, x)
+    lines = []
+    model = train.try_compile(raw, 2, 16, 'cpu', contextlib.nullcontext(), lines.append)
+    if lines:
+        pytest.skip(f"torch.compile does not work on this machine: {lines[0]}")
+    logits, loss = model(x, x)
+    assert model is not raw and torch.allclose(logits, eager_logits, atol=1e-4) and abs(loss.item() - eager_loss.item()) < 1e-4
