@@ -53,6 +53,7 @@ def test_a_signal_mid_training_saves_the_current_iteration_and_exits_with_its_co
 
 def test_a_second_signal_during_the_save_waits_for_it_and_says_so(capsys):
     before = signal.signal(signal.SIGTERM, common._raise_terminated)  # as run_command sets it: a failure here
+    before_int = signal.getsignal(signal.SIGINT)  # Python's Ctrl-C handler, or SIG_IGN under a background shell
     try:                                                              # raises, it does not kill pytest
         reached = []
         with signals_deferred("saving the checkpoint first"):
@@ -62,7 +63,7 @@ def test_a_second_signal_during_the_save_waits_for_it_and_says_so(capsys):
         assert reached == ['the save finished']
         assert capsys.readouterr().err.count("saving the checkpoint first") == 2
         # after the save, both signals stop the run again
-        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        assert signal.getsignal(signal.SIGINT) is before_int
         with pytest.raises(common.Terminated):
             os.kill(os.getpid(), signal.SIGTERM)
     finally:
