@@ -234,7 +234,10 @@ def tiny_gpt():
 
 def test_a_machine_that_cannot_compile_trains_eagerly_after_one_warning(monkeypatch):
     def no_compiler(model):
-        raise RuntimeError("InvalidCxxCompiler: No working C++ compiler found\nmore detail")
+        def first_call(x, y):  # as inductor fails: at the first call, here after the trial's backward ran
+            model(x, y)[1].backward()
+            raise RuntimeError("InvalidCxxCompiler: No working C++ compiler found\nmore detail")
+        return first_call
     monkeypatch.setattr(torch, 'compile', no_compiler)
     raw, lines = tiny_gpt(), []
     model = train.try_compile(raw, 2, 16, 'cpu', contextlib.nullcontext(), lines.append)
