@@ -11,6 +11,8 @@ teacher throughput against a local fake server.
     python bench.py --parts=train --compare_dtypes --threads=2        # a 2-core figure on a bigger CPU
     python bench.py --preset=117M --parts=train --lora_rank=8         # LoRA against full training: run each
                                                                       # alone, peak memory is the process's
+    python bench.py --parts=quality                  # time to quality: cooking_small until its report reaches
+                                                     # 95% well-formed and 70% passing every rule (~15 min)
 """
 import argparse
 import contextlib
@@ -34,6 +36,7 @@ import settings
 import token_files
 import train
 from common import run_command
+from progress import format_duration
 from templates import generate_template_samples
 from tokenizer import estimate_tokens, train_bpe
 
@@ -161,6 +164,35 @@ def bench_data(args):
     return out
 
 
+def bench_quality(args):
+    """Time to quality: args.quality_config trained as a user would (train.run, its own data steps), with
+    the quality report every args.quality_interval iterations; the wall-clock and tokens until the report
+    first reaches the target. The clock counts the data steps and evaluations, not the bench's own checks."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as folder:
+        out = os.path.join(folder, 'model')
+        run = train.run({'quality_interval': args.quality_interval},
+                        [args.quality_config, f'--out_dir={out}', f'--device={args.device}', *args.quality_flags.split()])
+        with open(os.path.join(out, 'metrics.jsonl'), encoding='utf-8') as f:
+            rows = [row for row in map(json.loads, f) if 'well_formed' in row]
+    return {'config': args.quality_config, 'flags': args.quality_flags, 'samples': run['info']['quality']['documents'],
+            'target': {'well_formed': args.target_well_formed, 'all_rules': args.target_all_rules},
+            'checks': [{k: row[k] for k in ('iter', 'tokens', 'well_formed', 'all_rules')} for row in rows],
+            'reached': time_to_quality(rows, args.target_well_formed, args.target_all_rules),
+            'total_s': run['info']['total_seconds'], 'final': {k: run['quality'][k] for k in ('well_formed', 'all_rules')}}
+
+
+def time_to_quality(rows, well_formed, all_rules):
+    """The first check (metrics.jsonl's quality rows, in order) at the target: {'iter', 'tokens', 'seconds'},
+    seconds from the run's start less the checks' own time so far; None if none reached it."""
+    checks_s = 0.0
+    for row in rows:
+        checks_s += row['check_s']
+        if row['well_formed'] >= well_formed and row['all_rules'] >= all_rules:
+            return {'iter': row['iter'], 'tokens': row['tokens'], 'seconds': round(row['since_start_s'] - checks_s, 1)}
+    return None
+
+
 def bench_teacher(args):
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'tests'))
     from fake_teacher import bench_teacher_generation
@@ -190,6 +222,11 @@ def main(argv):
     p.add_argument('--bpe_mb', type=float, default=5.0)
     p.add_argument('--bpe_vocab', type=int, default=4096)
     p.add_argument('--parts', default='train,sample,data,teacher')
+    p.add_argument('--quality_config', default='configs/cooking_small.py', help="--parts=quality: the preset it trains")
+    p.add_argument('--quality_flags', default='', help="--parts=quality: train.py flags on top, e.g. '--max_iters=1000'")
+    p.add_argument('--quality_interval', type=int, default=250, help="--parts=quality: iterations between reports")
+    p.add_argument('--target_well_formed', type=float, default=0.95, help="--parts=quality: share well-formed")
+    p.add_argument('--target_all_rules', type=float, default=0.70, help="--parts=quality: share passing every rule")
     p.add_argument('--json', action='store_true', help="print one JSON object")
     args = p.parse_args(argv)
     preset = gpt.PRESETS[args.preset]
@@ -216,6 +253,8 @@ def main(argv):
         result['data'] = bench_data(args)
     if 'teacher' in parts:
         result['teacher'] = bench_teacher(args)
+    if 'quality' in parts:
+        result['quality'] = bench_quality(args)
     if args.json:
         print(json.dumps(result))
         return
@@ -240,6 +279,16 @@ def main(argv):
         t = result['teacher']
         runs = ', '.join(f"concurrency {r['concurrency']}: {r['samples_per_s']} samples/s" for r in t['runs'])
         print(f"teacher ({t['latency_s'] * 1000:.0f} ms replies) {runs}; speed-up {t['speedup']}x")
+    if 'quality' in result:
+        q, reached = result['quality'], result['quality']['reached']
+        target = f">= {q['target']['well_formed']:.0%} well-formed and >= {q['target']['all_rules']:.0%} passing every rule"
+        for c in q['checks']:
+            print(f"quality at {c['iter']:>6,} ({c['tokens'] / 1e6:.2f}M tokens): {c['well_formed']:.0%} well-formed, "
+                  f"{c['all_rules']:.0%} every rule")
+        print(f"time to quality ({q['config']} {q['flags']}, {target} of {q['samples']} samples): " + (
+            f"{format_duration(reached['seconds'])} and {reached['tokens'] / 1e6:.2f}M tokens (iteration {reached['iter']:,}; "
+            f"data steps included)" if reached else f"not reached in {q['total_s']:.0f}s") +
+            f"; after training {q['final']['well_formed']:.0%} / {q['final']['all_rules']:.0%}")
 
 
 if __name__ == '__main__':

@@ -97,6 +97,15 @@ class Progress:
         self.newline()
         print(f"eval at {it}: train loss {losses['train']:.4f}, val loss {losses['val']:.4f}", flush=True)
 
+    def quality(self, it, tokens, report, seconds, since_start_s):
+        """quality_interval's report in metrics.jsonl; seconds (the sampling) stay out of the steps' pace.
+        since_start_s: from the run's start, data steps included (bench.py's time to quality)."""
+        self.eval_s += seconds
+        if self.enabled:
+            self.record({'iter': it, 'tokens': tokens, 'well_formed': report['well_formed'],
+                         'all_rules': report['all_rules'], 'rules': report['rules'], 'check_s': round(seconds, 2),
+                         'since_start_s': round(since_start_s, 2), 'time_s': round(time.time() - self.t0, 2)})
+
     def newline(self):
         if self.line_open:
             print()

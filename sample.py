@@ -200,6 +200,25 @@ def quality_of_folder(out_dir, model, enc, device, n, log=print, data_info=None)
     return report
 
 
+def checks_documents(cfg, data_info):
+    """Whether a run's model gets the quality report: a model trained on solutions only never learned to
+    write a problem, so documents sampled from nothing say nothing about it (its held-out accuracy does)."""
+    return bool(cfg['quality_samples']) and not data_info.get('reasoning')
+
+
+def quality_while_training(model, enc, device, cfg, data_info, iter_num, tokens_per_iter, t_start, progress, log=print):
+    """quality_interval's report: quality_samples documents from the weights as they are (the run's seed, as
+    after training), one line in the log and a row in metrics.jsonl (progress.quality)."""
+    if not checks_documents(cfg, data_info):
+        return
+    t_check = time.time()
+    progress.newline()
+    report = quality.quality_report(sample_documents(model, enc, device, cfg['quality_samples'], cfg['seed']),
+                                    quality.applies(data_info))
+    log(f"at {iter_num}: {quality.summary_line(report)}")
+    progress.quality(iter_num, iter_num * tokens_per_iter, report, time.time() - t_check, time.time() - t_start)
+
+
 def held_out_problems(seed, n_per_level, levels, seen_prompts, generate=generate_math_problems):
     """n_per_level generated problems per level (math, or code with generate_code_problems) whose text the
     model never trained on."""
@@ -314,9 +333,7 @@ def after_training(model, enc, cfg, device, data_info, training, t_start, log=pr
                 training=training, total_seconds=round(time.time() - t_start, 1), test_generations=samples,
                 versions={'python': sys.version.split()[0], 'torch': torch.__version__,
                           'numpy': np.__version__, 'tiktoken': tiktoken.__version__})
-    # a model trained on solutions only never learned to write a problem: documents sampled from nothing
-    # say nothing about it, its held-out accuracy does
-    check_documents = cfg['quality_samples'] and not data_info.get('reasoning')
+    check_documents = checks_documents(cfg, data_info)
     if check_documents:
         log(f"checking: {cfg['quality_samples']} sampled documents against the rules of the training data")
         info['quality'] = quality_of_folder(out, model, enc, device, cfg['quality_samples'], log, data_info)

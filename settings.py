@@ -98,6 +98,7 @@ eval_iters = 8  # per size*
 log_interval = 20  # per size*
 patience = 3  # stop after this many evaluations without a better val loss; 0 = off (per size*)
 quality_samples = 20  # after training: documents sampled for the quality report (quality.py); 0 = skip
+quality_interval = 0  # also every N iterations while training: the report on the weights as they are (log, metrics.jsonl); 0 = off
 # system
 seed = 1337
 device = 'auto'  # 'auto' = cuda, then mps, then cpu
@@ -166,7 +167,7 @@ LIMITS = {**{k: (1, None) for k in ('batch_size', 'gradient_accumulation_steps',
                                     'connect_timeout_s', 'generate_timeout_s', 'judge_timeout_s')},
           'dropout': (0.0, 0.9), 'val_fraction': (0.0, 0.5), 'fim_rate': (0.0, 1.0), 'beta1': (0.0, 0.9999), 'beta2': (0.0, 0.9999),
           'gen_top_p': (0.01, 1.0), 'max_level': (1, 5), 'eval_problems': (0, None), 'quality_samples': (0, None),
-          'lora_rank': (0, None), 'lora_alpha': (0, None)}
+          'quality_interval': (0, None), 'lora_rank': (0, None), 'lora_alpha': (0, None)}
 
 
 def help_text(usage):

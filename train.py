@@ -368,6 +368,9 @@ def train_run(cfg, job):
                 if cfg['patience'] and stale_evals >= cfg['patience']:
                     stop_reason = f"early stop: no better val loss in {stale_evals} evaluations"
                     break
+            if master and cfg['quality_interval'] and iter_num and iter_num % cfg['quality_interval'] == 0:
+                sample.quality_while_training(raw_model, enc, job.device, cfg, data_info, iter_num, tokens_per_iter,
+                                              t_start, progress, log)
             if iter_num >= max_iters:
                 break
             lr = get_lr(iter_num, cfg)

@@ -48,3 +48,30 @@ def test_bench_trains_lora_adapters_only_when_asked():
     per_block = 2 * ((32 + 96) + (32 + 32) + (32 + 128) + (128 + 32))  # rank x (in + out) per adapted layer
     assert lora['lora_rank'] == 2 and lora['trainable_params_M'] == round(per_block / 1e6, 3)
     assert lora['tokens_per_s'] > 0
+
+
+def test_time_to_quality_is_the_first_check_at_the_target_less_the_checks_own_time():
+    import bench
+    rows = [{'iter': 100, 'tokens': 1000, 'well_formed': 0.9, 'all_rules': 0.8, 'check_s': 10.0, 'since_start_s': 70.0},
+            {'iter': 200, 'tokens': 2000, 'well_formed': 0.95, 'all_rules': 0.6, 'check_s': 10.0, 'since_start_s': 140.0},
+            {'iter': 300, 'tokens': 3000, 'well_formed': 1.0, 'all_rules': 0.7, 'check_s': 10.0, 'since_start_s': 210.0},
+            {'iter': 400, 'tokens': 4000, 'well_formed': 1.0, 'all_rules': 1.0, 'check_s': 10.0, 'since_start_s': 280.0}]
+    assert bench.time_to_quality(rows, 0.95, 0.7) == {'iter': 300, 'tokens': 3000, 'seconds': 180.0}
+    assert bench.time_to_quality(rows, 0.99, 0.99) == {'iter': 400, 'tokens': 4000, 'seconds': 240.0}
+    assert bench.time_to_quality(rows[:3], 0.99, 0.99) is None
+
+
+@pytest.mark.slow
+def test_bench_quality_trains_a_preset_and_reports_its_checks(tmp_path):
+    config = tmp_path / 'tiny_cooking.py'
+    config.write_text("prompt = 'A GPT that writes cooking recipes'\ninitial_tokens = 30_000\nfinal_tokens = 20_000\n"
+                      "n_layer = 1\nn_head = 2\nn_embd = 32\nblock_size = 64\nbatch_size = 4\nmax_iters = 20\n"
+                      "eval_interval = 10\nquality_samples = 4\ncompile = False\n")
+    quality = run_bench('--parts=quality', f'--quality_config={config}', '--quality_interval=10',
+                        '--quality_flags=--max_iters=16 --eval_interval=8', '--target_well_formed=0',
+                        '--target_all_rules=0')['quality']
+    assert [c['iter'] for c in quality['checks']] == [10]  # the flags on top of the config: 16 steps, a check at 10
+    assert quality['samples'] == 4 and quality['target'] == {'well_formed': 0.0, 'all_rules': 0.0}
+    reached = quality['reached']  # a target of 0 is met at the first check
+    assert reached['iter'] == 10 and reached['tokens'] == 10 * 4 * 64 and 0 < reached['seconds'] < quality['total_s']
+    assert 0 <= quality['final']['all_rules'] <= quality['final']['well_formed'] <= 1

@@ -104,6 +104,20 @@ def test_resumed_run_ends_with_the_same_weights_as_an_uninterrupted_one(tiny_dat
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
 
 
+def test_quality_while_training_logs_reports_and_leaves_the_training_as_it_was(tiny_dataset, tmp_path, capsys):
+    plain, checked = str(tmp_path / 'plain'), str(tmp_path / 'checked')
+    run_train(tiny_dataset, plain, '--max_iters=10', '--eval_interval=5')
+    run_train(tiny_dataset, checked, '--max_iters=10', '--eval_interval=5', '--quality_interval=5', '--quality_samples=3')
+    assert capsys.readouterr().out.count('sampled documents: ') >= 2  # "at 5: quality of 3 sampled documents: ..."
+    wa, wb = load_ckpt(plain)['model'], load_ckpt(checked)['model']
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)  # sampling draws from its own generator, not training's
+    with open(os.path.join(checked, 'metrics.jsonl')) as f:
+        rows = [r for r in map(json.loads, f) if 'well_formed' in r]
+    assert [(r['iter'], r['tokens']) for r in rows] == [(5, 5 * 4 * 32), (10, 10 * 4 * 32)]
+    assert all(0 <= r['all_rules'] <= r['well_formed'] <= 1 and r['check_s'] > 0 for r in rows)
+    assert rows[0]['since_start_s'] < rows[1]['since_start_s']
+
+
 def test_interrupted_save_leaves_the_previous_checkpoint_loadable(trained_run, monkeypatch, tmp_path):
     path = os.path.join(trained_run, 'ckpt.pt')
     before = load_ckpt(trained_run)['iter_num']
