@@ -285,7 +285,7 @@ def main(argv):
         for c in q['checks']:
             print(f"quality at {c['iter']:>6,} ({c['tokens'] / 1e6:.2f}M tokens): {c['well_formed']:.0%} well-formed, "
                   f"{c['all_rules']:.0%} every rule")
-        print(f"time to quality ({q['config']} {q['flags']}, {target} of {q['samples']} samples): " + (
+        print(f"time to quality ({' '.join(filter(None, (q['config'], q['flags'])))}, {target} of {q['samples']} samples): " + (
             f"{format_duration(reached['seconds'])} and {reached['tokens'] / 1e6:.2f}M tokens (iteration {reached['iter']:,}; "
             f"data steps included)" if reached else f"not reached in {q['total_s']:.0f}s") +
             f"; after training {q['final']['well_formed']:.0%} / {q['final']['all_rules']:.0%}")

@@ -43,7 +43,8 @@ from words import UNMATCHED_NOTE, detect_domain
 # the data pipeline: prompt -> samples -> refined documents -> tokenizer -> token files
 
 # tokens to generate and to keep after refinement when a config says nothing: the original product's budgets
-SIZE_TOKEN_TARGETS = {"12M": (30_000, 15_000), "33M": (50_000, 25_000), "117M": (100_000, 50_000)}
+SIZE_TOKEN_TARGETS = {"4M": (30_000, 15_000), "12M": (30_000, 15_000), "33M": (50_000, 25_000),
+                      "117M": (100_000, 50_000)}  # 4M: no size of the original; its small (12M) budget
 # cfg keys that change the data; a teacher's own keys (teacher_*, ollama_*, openai_*) count too.
 DATA_KEYS = ("prompt", "size", "seed", "generation_method", "initial_tokens", "final_tokens", "tokenizer",
              "vocab_size", "val_fraction")

@@ -1,7 +1,7 @@
 """
 Sample from a trained model folder, streaming tokens to the terminal as they are generated.
 
-    python sample.py --out_dir=models/cooking_12M_20261122_101500
+    python sample.py --out_dir=models/cooking_4M_20261122_101500
     python sample.py --out_dir=... --start="Spicy tofu" --num_samples=3 --temperature=0.7
     python sample.py --out_dir=... --start=FILE:prompt.txt
     python sample.py --out_dir=... --interactive

@@ -2,7 +2,7 @@
 An Ollama- and OpenAI-compatible HTTP server for a trained model folder, so the product's own teacher client
 (teacher.py), Ollama's and OpenAI's client libraries and the tools built on them can use a model trained here.
 
-    python sample.py --out_dir=models/cooking_12M_... --serve [--port=11435] [--host=127.0.0.1] [--model_name=NAME]
+    python sample.py --out_dir=models/cooking_4M_... --serve [--port=11435] [--host=127.0.0.1] [--model_name=NAME]
 
 The APIs, followed in the fields their clients read:
   Ollama  https://github.com/ollama/ollama/blob/main/docs/api.md

@@ -17,17 +17,17 @@ from words import UNMATCHED_NOTE, detect_domain
 
 # -----------------------------------------------------------------------------
 # Defaults. Every knob is here; configs/ and --key=value override them. *per size: the values below are the
-# 12M size's; SIZE_DEFAULTS under this list has each size's own, used where a config and flags leave them alone.
+# 4M size's; SIZE_DEFAULTS under this list has each size's own, used where a config and flags leave them alone.
 # I/O
 out_dir = ''  # '' = models/<domain>_<size>_<YYYYmmdd_HHMMSS> (size_label: '4x256' for a shape of the config's own)
 dataset_dir = ''  # a prepared folder (train.bin, val.bin, meta.json, tokenizer.json; or nanoGPT's: GPT-2 ids, no meta.json): skips the data steps
 init_from = 'scratch'  # 'scratch', 'resume' (continue exactly from out_dir/ckpt.pt), a folder this product trained, or 'hf:PATH' / 'hf:gpt2' (README, "Start from a model")
 # what to build (data.py, templates.py)
 prompt = ''  # the one sentence describing the model
-size = '12M'  # model preset: '12M', '33M' or '117M' (model.PRESETS), or the original's small, medium, large
+size = '4M'  # model preset: '4M', '12M', '33M' or '117M' (model.PRESETS), or the original's small, medium, large
 generation_method = 'template'  # 'template' (offline), 'ollama' or 'openai' (teacher.py)
-initial_tokens = 1_600_000  # tokens to generate (per size*); 0 = the original product's budget (data.SIZE_TOKEN_TARGETS)
-final_tokens = 800_000  # tokens kept after refinement (per size*); 0 = the original product's budget
+initial_tokens = 3_000_000  # tokens to generate (per size*); 0 = the original product's budget (data.SIZE_TOKEN_TARGETS)
+final_tokens = 2_000_000  # tokens kept after refinement (per size*); 0 = the original product's budget
 tokenizer = 'bpe'  # 'bpe' (trained on the run's data) or 'gpt2' (tiktoken, 50,257 tokens)
 val_fraction = 0.0  # share of documents held out for validation; 0 = 0.1 for generated data, 0.15 for sources
 overwrite = False  # replace a trained model in out_dir, or train.jsonl / eval.jsonl another data step wrote
@@ -78,7 +78,7 @@ muon_learning_rate = 0.02  # Muon's peak rate; the schedule scales it as it scal
 batch_size = 4  # per size*
 doc_aligned = True  # every training window starts at a document's start (as sampling does), not anywhere (per size*)
 gradient_accumulation_steps = 1  # per size*; effective batch = batch_size * this * number of processes
-max_iters = 1200  # per size*; with patience, a run on little data ends when val loss stops improving
+max_iters = 2500  # per size*; with patience, a run on little data ends when val loss stops improving
 epochs = 0.0  # > 0 replaces max_iters: passes over the training tokens
 learning_rate = 1e-3  # per size*
 min_lr = 1e-4  # cosine decays to this (per size*)
@@ -93,7 +93,7 @@ grad_clip = 1.0  # 0 = off
 lora_rank = 0  # 0 = every weight trains; N = only rank-N adapters on the attention and MLP projections (model.py)
 lora_alpha = 0.0  # the adapters' scale is lora_alpha / lora_rank; 0 = 2 * lora_rank (LoRA's usual r=8, alpha=16)
 # evaluation and logging
-eval_interval = 200  # per size*
+eval_interval = 500  # per size*
 eval_iters = 8  # per size*
 log_interval = 20  # per size*
 patience = 3  # stop after this many evaluations without a better val loss; 0 = off (per size*)
@@ -114,21 +114,21 @@ DEFAULTS = {k: v for k, v in globals().items() if not k.startswith('_') and isin
 # since each of its samples costs a model call; users' own text (sources) is used whole. Early stopping
 # (patience) ends a run on little data when its val loss stops improving.
 # How they were chosen, and what they give: README, "Presets".
-SIZE_DEFAULTS = {  # setting: (12M, 33M, 117M); 117M's are GPT-1's own (the paper's rate, warm-up, dropout, batch)
-    'initial_tokens': (1_600_000, 1_600_000, 40_000_000),
-    'final_tokens': (800_000, 800_000, 20_000_000),
-    'batch_size': (4, 4, 16),
-    'gradient_accumulation_steps': (1, 1, 4),
-    'max_iters': (1200, 300, 10_000),
-    'learning_rate': (1e-3, 6e-4, 2.5e-4),
-    'min_lr': (1e-4, 6e-5, 0.0),
-    'warmup_iters': (100, 30, 2000),
-    'dropout': (0.0, 0.0, 0.1),
-    'eval_interval': (200, 100, 500),
-    'eval_iters': (8, 8, 20),
-    'log_interval': (20, 10, 20),
-    'patience': (3, 3, 4),
-    'doc_aligned': (True, True, True),
+SIZE_DEFAULTS = {  # setting: (4M, 12M, 33M, 117M); 117M's are GPT-1's own (the paper's rate, warm-up, dropout, batch)
+    'initial_tokens': (3_000_000, 1_600_000, 1_600_000, 40_000_000),
+    'final_tokens': (2_000_000, 800_000, 800_000, 20_000_000),
+    'batch_size': (4, 4, 4, 16),
+    'gradient_accumulation_steps': (1, 1, 1, 4),
+    'max_iters': (2500, 1200, 300, 10_000),
+    'learning_rate': (1e-3, 1e-3, 6e-4, 2.5e-4),
+    'min_lr': (1e-4, 1e-4, 6e-5, 0.0),
+    'warmup_iters': (100, 100, 30, 2000),
+    'dropout': (0.0, 0.0, 0.0, 0.1),
+    'eval_interval': (500, 200, 100, 500),
+    'eval_iters': (8, 8, 8, 20),
+    'log_interval': (20, 20, 10, 20),
+    'patience': (3, 3, 3, 4),
+    'doc_aligned': (True, True, True, True),
 }
 # A run that starts from a model fine-tunes it: for whatever its config and flags leave alone it takes this table's
 # column for the start model's size, over SIZE_DEFAULTS. A lower peak rate, so what the model knows is adjusted
@@ -138,18 +138,19 @@ SIZE_DEFAULTS = {  # setting: (12M, 33M, 117M); 117M's are GPT-1's own (the pape
 # own fine-tuning (paper section 4.1): rate 6.25e-5, batch 32, 3 epochs, warm-up over 0.2% of the steps.
 # Measured at 12M (README, "Start from a model"): continuing a cooking folder on vegan Japanese recipes, 3e-4
 # beat the from-scratch rate 1e-3 (95% vs 90% well-formed, 50% vs 20% of recipes cooking only what they list)
-# and both beat training from scratch; the 33M and 117M rates are scaled from it, not measured.
-FINETUNE_DEFAULTS = {  # setting: (12M, 33M, 117M)
-    'initial_tokens': (1_600_000, 1_600_000, 1_600_000),
-    'final_tokens': (800_000, 800_000, 800_000),
-    'epochs': (2.0, 2.0, 2.0),
-    'learning_rate': (3e-4, 2e-4, 1e-4),
-    'min_lr': (3e-5, 2e-5, 1e-5),
-    'warmup_iters': (20, 20, 20),
-    'batch_size': (4, 4, 8),
-    'gradient_accumulation_steps': (1, 1, 4),  # 117M: GPT-1's 32 sequences a step
-    'eval_interval': (100, 100, 20),
-    'patience': (3, 3, 3),
+# and both beat training from scratch; the 4M column is the 12M's and the 33M and 117M rates are scaled from
+# it, none of them measured.
+FINETUNE_DEFAULTS = {  # setting: (4M, 12M, 33M, 117M)
+    'initial_tokens': (1_600_000, 1_600_000, 1_600_000, 1_600_000),
+    'final_tokens': (800_000, 800_000, 800_000, 800_000),
+    'epochs': (2.0, 2.0, 2.0, 2.0),
+    'learning_rate': (3e-4, 3e-4, 2e-4, 1e-4),
+    'min_lr': (3e-5, 3e-5, 2e-5, 1e-5),
+    'warmup_iters': (20, 20, 20, 20),
+    'batch_size': (4, 4, 4, 8),
+    'gradient_accumulation_steps': (1, 1, 1, 4),  # 117M: GPT-1's 32 sequences a step
+    'eval_interval': (100, 100, 100, 20),
+    'patience': (3, 3, 3, 3),
 }
 CHOICES = {'size': tuple(gpt.PRESETS), 'tokenizer': TOKENIZER_KINDS,
            'generation_method': ('template', 'ollama', 'openai'), 'fallback': ('template', 'none'),

@@ -179,7 +179,7 @@ def test_head_is_tied_and_post_ln_has_no_final_layernorm():
     assert m.ln_f is None and tiny(norm_first=True).ln_f is not None
 
 
-@pytest.mark.parametrize('name,millions', [('12M', 12), ('33M', 33), ('117M', 117)])
+@pytest.mark.parametrize('name,millions', [('4M', 4), ('12M', 12), ('33M', 33), ('117M', 117)])
 def test_presets_match_their_names(name, millions):
     with torch.device('meta'):  # count without allocating 117M parameters
         m = GPT(GPTConfig(**gpt.PRESETS[name]))

@@ -37,7 +37,7 @@ def test_an_int_is_accepted_where_a_float_is_expected():
                                         ('--dropout=1.5', ["'dropout' must be between 0.0 and 0.9"]),
                                         ('--learning_rate=-1e-3', ["'learning_rate' must be at least 0"]),
                                         ('--compile=maybe', ["'compile' must be one of auto, True, False"]),
-                                        ('--n_embd=100', ["n_embd 100 must be a multiple of n_head 6"])])
+                                        ('--n_embd=102', ["n_embd 102 must be a multiple of n_head 4"])])
 def test_bad_settings_fail_with_a_sentence_naming_the_key(flag, words):
     with pytest.raises(UserError) as e:
         settings.load_config([flag])
@@ -123,15 +123,16 @@ def test_size_accepts_the_original_names(name, size, tmp_path):
 def test_a_flag_without_its_value_or_a_wrong_size_is_one_line():
     with pytest.raises(UserError, match=r"flag '--max_iters' needs a value"):
         settings.load_config(['--max-iters'])
-    with pytest.raises(UserError, match=r"'size' must be one of 12M, 33M, 117M \(or small, medium, large\), got 'huge'"):
+    with pytest.raises(UserError, match=r"'size' must be one of 4M, 12M, 33M, 117M \(or small, medium, large\), got 'huge'"):
         settings.load_config(['--size', 'huge'])
     with pytest.raises(UserError, match=r"unknown setting 'max_iter' \(did you mean 'max_iters'\?\)"):
         settings.load_config(['--max-iter', '5'])
 
 
-def test_the_defaults_block_shows_the_12M_column_of_the_size_table():
-    # a reader of settings.py sees the values a 12M run uses
-    assert {k: settings.DEFAULTS[k] for k in settings.SIZE_DEFAULTS} == {k: v[0] for k, v in settings.SIZE_DEFAULTS.items()}
+def test_the_defaults_block_shows_the_default_sizes_column_of_the_size_table():
+    # a reader of settings.py sees the values a run of the default size uses
+    column = list(gpt.PRESETS).index(settings.DEFAULTS['size'])
+    assert {k: settings.DEFAULTS[k] for k in settings.SIZE_DEFAULTS} == {k: v[column] for k, v in settings.SIZE_DEFAULTS.items()}
     assert all(len(v) == len(gpt.PRESETS) for v in settings.SIZE_DEFAULTS.values())
 
 
@@ -171,10 +172,10 @@ def test_every_preset_loads_and_the_template_presets_change_no_default(name, req
 def test_the_presets_that_start_from_a_model_take_its_shape_and_the_fine_tuning_defaults(start_models):
     general = settings.load_config([os.path.join(ROOT, 'configs', 'cooking_from_general.py')])
     assert general['start_from'] == 'models/general_small' and general['n_embd'] == 32  # the stand-in's shape
-    assert general['learning_rate'] == settings.FINETUNE_DEFAULTS['learning_rate'][0]
+    assert general['learning_rate'] == settings.FINETUNE_DEFAULTS['learning_rate'][list(gpt.PRESETS).index(general['size'])]
     chat = settings.load_config([os.path.join(ROOT, 'configs', 'chat_gpt2_finetune.py')])
     assert chat['start_from'] == 'hf:gpt2' and chat['size'] == '117M' and chat['norm_first'] and chat['block_size'] == 640
-    assert chat['learning_rate'] == settings.FINETUNE_DEFAULTS['learning_rate'][2] and chat['tokenizer'] == 'gpt2'
+    assert chat['learning_rate'] == settings.FINETUNE_DEFAULTS['learning_rate'][list(gpt.PRESETS).index('117M')] and chat['tokenizer'] == 'gpt2'
 
 
 def test_without_their_model_those_presets_say_how_to_get_it(tmp_path, monkeypatch):
@@ -188,4 +189,5 @@ def test_without_their_model_those_presets_say_how_to_get_it(tmp_path, monkeypat
 
 def test_a_run_is_named_by_its_preset_or_by_the_shape_its_config_chose():
     assert settings.size_label(settings.load_config(['--size=33M', '--block_size=128'])) == '33M'
-    assert settings.size_label(settings.load_config(['--n_layer=4', '--n_embd=256', '--n_head=4'])) == '4x256'
+    assert settings.size_label(settings.load_config(['--n_layer=3', '--n_embd=192', '--n_head=4'])) == '3x192'
+    assert settings.size_label(settings.load_config(['--size=12M', '--n_layer=4', '--n_embd=256', '--n_head=4'])) == '4x256'

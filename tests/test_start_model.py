@@ -250,7 +250,7 @@ def test_a_longer_context_or_another_shape_is_refused_a_shorter_context_taken(tr
 
 def test_fine_tuning_defaults_fill_what_the_settings_leave_alone(trained_run):
     cfg = settings.load_config([f'--init_from={trained_run}', '--prompt=recipes', '--learning_rate=5e-4'])
-    column = {k: v[0] for k, v in settings.FINETUNE_DEFAULTS.items()}  # trained_run is a 12M-size run
+    column = {k: v[list(gpt.PRESETS).index('12M')] for k, v in settings.FINETUNE_DEFAULTS.items()}  # a 12M-size run
     assert cfg['learning_rate'] == 5e-4 and cfg['warmup_iters'] == column['warmup_iters'] == 20
     assert cfg['epochs'] == column['epochs'] and cfg['patience'] > 0 and cfg['final_tokens'] == column['final_tokens']
     assert cfg['start_from'] == trained_run and cfg['n_embd'] == 32  # the folder's shape, not the 12M preset's
@@ -258,7 +258,7 @@ def test_fine_tuning_defaults_fill_what_the_settings_leave_alone(trained_run):
     note = settings.finetune_note(cfg)
     assert 'warmup_iters=20' in note and 'final_tokens=800,000' in note and 'learning_rate' not in note
     scratch = settings.load_config(['--prompt=recipes'])
-    assert scratch['learning_rate'] == settings.SIZE_DEFAULTS['learning_rate'][0] and scratch['start_from'] == ''
+    assert scratch['learning_rate'] == settings.SIZE_DEFAULTS['learning_rate'][list(gpt.PRESETS).index(scratch['size'])] and scratch['start_from'] == ''
 
 
 def test_lora_without_a_model_to_start_from_is_refused():
@@ -275,7 +275,7 @@ def test_fine_tuning_gpt1_adds_endoftext_and_its_folder_exports_for_transformers
     model, enc = sample.load_model(out, 'cpu')
     vocab = json.load(open(os.path.join(gpt1_files, 'vocab.json')))
     assert enc.name == 'gpt1' and model.config.vocab_size == len(vocab) + 1 and model.config.block_size == 32
-    assert json.load(open(os.path.join(out, 'config.json')))['config']['size'] == '12M'  # the nearest size column
+    assert json.load(open(os.path.join(out, 'config.json')))['config']['size'] == '4M'  # the nearest size column (a tiny model: the smallest)
     sample.main([f'--out_dir={out}', f'--export_hf={tmp_path / "hf"}'])
     theirs = transformers.AutoTokenizer.from_pretrained(str(tmp_path / 'hf'))
     assert theirs(TRICKY[0])['input_ids'] == enc.encode_ordinary(TRICKY[0])

@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 import pytest
 import torch
 
+import model as gpt
 import settings
 import train
 from conftest import ROOT, TINY_MODEL_FLAGS, run_train
@@ -226,12 +227,14 @@ def test_run_raises_the_one_line_the_command_line_prints(settings_, message):
 
 
 def test_a_prompt_alone_gets_its_sizes_measured_defaults_and_a_preset_keeps_its_own(tmp_path):
-    for size, column in (('12M', 0), ('medium', 1), ('117M', 2)):
+    sizes = list(gpt.PRESETS)
+    for size, column in (('4M', sizes.index('4M')), ('12M', sizes.index('12M')), ('medium', sizes.index('33M')),
+                         ('117M', sizes.index('117M'))):
         cfg = settings.load_config(['--prompt=recipes', f'--size={size}'])
         assert all(cfg[key] == values[column] for key, values in settings.SIZE_DEFAULTS.items()), size
     (tmp_path / 'p.py').write_text("prompt = 'recipes'\nmax_iters = 7\ndropout = 0.2\n")
     cfg = settings.load_config([str(tmp_path / 'p.py'), '--size=33M'])
-    assert (cfg['max_iters'], cfg['dropout'], cfg['learning_rate']) == (7, 0.2, settings.SIZE_DEFAULTS['learning_rate'][1])
+    assert (cfg['max_iters'], cfg['dropout'], cfg['learning_rate']) == (7, 0.2, settings.SIZE_DEFAULTS['learning_rate'][sizes.index('33M')])
     teacher = settings.load_config(['--prompt=recipes', '--generation_method=ollama'])
     own_text = settings.load_config(['--sources=files:notes.md'])
     # a teacher writes the original budgets (data.SIZE_TOKEN_TARGETS); users' own text is used whole
