@@ -21,10 +21,10 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel as DDP
 
 import data
+import evaluate
 import hardware
 import model as gpt
 import optimizers
-import sample
 import settings
 import token_files
 import words
@@ -369,7 +369,7 @@ def train_run(cfg, job):
                     stop_reason = f"early stop: no better val loss in {stale_evals} evaluations"
                     break
             if master and cfg['quality_interval'] and iter_num and iter_num % cfg['quality_interval'] == 0:
-                sample.quality_while_training(raw_model, enc, job.device, cfg, data_info, iter_num, tokens_per_iter,
+                evaluate.quality_while_training(raw_model, enc, job.device, cfg, data_info, iter_num, tokens_per_iter,
                                               t_start, progress, log)
             if iter_num >= max_iters:
                 break
@@ -404,7 +404,7 @@ def train_run(cfg, job):
                     'best_iter': best_iter, 'stop_reason': stop_reason, 'device': job.dev, 'dtype': job.dtype}
         gpt.merge_lora(raw_model)  # a plain GPT again, to take the best weights
         raw_model.load_state_dict(gpt.load_safetensors(os.path.join(out, 'model.safetensors')), strict=False)
-        return sample.after_training(raw_model, enc, cfg, job.device, data_info, training, t_start, log)
+        return evaluate.after_training(raw_model, enc, cfg, job.device, data_info, training, t_start, log)
     return {}
 
 

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 import quality
+import evaluate
 import sample
 import templates
 import token_files
@@ -148,11 +149,11 @@ def test_domain_rules_apply_to_template_data_only():
 
 def test_sampled_documents_are_whole_seeded_and_flag_the_unended(trained_run):
     model, enc = sample.load_model(trained_run, 'cpu')
-    a = sample.sample_documents(model, enc, 'cpu', 5, seed=1, max_new_tokens=40)
-    b = sample.sample_documents(model, enc, 'cpu', 5, seed=1, max_new_tokens=40)
+    a = evaluate.sample_documents(model, enc, 'cpu', 5, seed=1, max_new_tokens=40)
+    b = evaluate.sample_documents(model, enc, 'cpu', 5, seed=1, max_new_tokens=40)
     assert a == b and len(a) == 5
     assert all("<|endoftext|>" not in text for text, _ in a)
-    short = sample.sample_documents(model, enc, 'cpu', 5, seed=1, max_new_tokens=1)
+    short = evaluate.sample_documents(model, enc, 'cpu', 5, seed=1, max_new_tokens=1)
     assert all(not ended for text, ended in short if text)
 
 

@@ -14,7 +14,7 @@ import torch
 import data
 import problems
 import refine
-import sample
+import evaluate
 import settings
 import teacher
 import token_files
@@ -244,14 +244,14 @@ def test_evaluation_scores_each_level_by_the_final_answer():
     def right_on_odd_levels(prompt):
         p = by_prompt[prompt]
         return f"Therefore, the answer is {p['answer'] if p['level'] % 2 else p['answer'] + '9'}."
-    result = sample.evaluate_math(AnswersFromTable(enc, right_on_odd_levels), enc, "cpu", ps)
+    result = evaluate.evaluate_math(AnswersFromTable(enc, right_on_odd_levels), enc, "cpu", ps)
     assert {k: v["accuracy"] for k, v in result["levels"].items()} == {"1": 1.0, "2": 0.0, "3": 1.0, "4": 0.0, "5": 1.0}
     assert {k: v["problems"] for k, v in result["levels"].items()} == {"1": 15, "2": 10, "3": 5, "4": 5, "5": 5}
 
 
 def test_held_out_problems_never_repeat_a_training_problem():
     training = {problems.problem_prompt(p["problem"]) for p in problems.generate_math_problems(3000, seed=1)}
-    held_out = sample.held_out_problems(1, 50, (1, 2), training)
+    held_out = evaluate.held_out_problems(1, 50, (1, 2), training)
     assert len(held_out) == 100 and not {problems.problem_prompt(p["problem"]) for p in held_out} & training
 
 

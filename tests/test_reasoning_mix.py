@@ -11,7 +11,7 @@ import torch
 import data
 import problems
 import problems_code
-import sample
+import evaluate
 import settings
 import train
 from common import UserError
@@ -196,7 +196,7 @@ def test_code_evaluation_runs_each_solution_against_its_tests_and_scores_pass_at
     def right_on_odd_levels(prompt):  # the worked solution on levels 1 and 3; on 2 and 4 its function renamed
         p = by_prompt[prompt]
         return p["solutions"][0] if p["level"] % 2 else p["solutions"][0].replace("def ", "def renamed_")
-    result = sample.evaluate_code(SolutionsFromTable(enc, right_on_odd_levels), enc, "cpu", ps)
+    result = evaluate.evaluate_code(SolutionsFromTable(enc, right_on_odd_levels), enc, "cpu", ps)
     assert {k: v["pass_at_1"] for k, v in result["levels"].items()} == {"1": 1.0, "2": 0.0, "3": 1.0, "4": 0.0}
     assert {k: v["problems"] for k, v in result["levels"].items()} == {"1": 12, "2": 8, "3": 4, "4": 4}
     assert result["reasons"]["passed"] == 16 and sum(result["reasons"].values()) == 28
@@ -204,7 +204,7 @@ def test_code_evaluation_runs_each_solution_against_its_tests_and_scores_pass_at
 
 def test_held_out_code_problems_never_repeat_a_training_problem():
     training = {problems.problem_prompt(p["problem"]) for p in problems_code.generate_code_problems(3000, seed=1)}
-    held_out = sample.held_out_problems(1, 40, (1, 2), training, problems_code.generate_code_problems)
+    held_out = evaluate.held_out_problems(1, 40, (1, 2), training, problems_code.generate_code_problems)
     assert len(held_out) == 80 and not {problems.problem_prompt(p["problem"]) for p in held_out} & training
     assert {p["level"] for p in held_out} == {1, 2}
 
@@ -224,5 +224,5 @@ def test_a_trained_mixed_model_is_measured_on_math_and_code_after_training_and_b
     assert done.returncode == 0, done.stderr
     assert "code level 1:" in done.stdout and "code level 4:" in done.stdout
     saved = json.load(open(out / "eval_code.json"))
-    assert saved["levels"]["1"]["problems"] == 3 and saved["seed"] == info["seed"] + sample.EVAL_SEED_OFFSET
+    assert saved["levels"]["1"]["problems"] == 3 and saved["seed"] == info["seed"] + evaluate.EVAL_SEED_OFFSET
     assert sum(saved["reasons"].values()) == 12 and len(saved["examples"]) > 0

@@ -1,0 +1,224 @@
+"""
+How good a trained model is, and what train.py does with it after training: documents sampled and checked
+against the rules of their data (the quality report, quality.py), held-out generated problems solved
+(math: exact answers; code: pass@1 in the sandbox), and generation_info.json, the run's summary.
+sample.py --eval calls the same functions on any trained folder.
+"""
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import tiktoken
+import torch
+
+import quality
+from common import quoted, write_atomic
+from problems import MATH_LEVELS, generate_math_problems, problem_prompt
+from problems_code import CODE_LEVELS, generate_code_problems
+from tokenizer import encode_start
+from verify import check_code, check_math, extract_code
+
+EVAL_SEED_OFFSET = 7919  # held-out problems come from another seed than the training ones
+
+
+def post_training_samples(model, enc, device, seed):
+    """The original product's check: three short generations from fixed prompts."""
+    gen = torch.Generator(device=device).manual_seed(seed)
+    eot = enc.eot_token
+    results = []
+    for start in ('', 'The', 'Today'):
+        ids = encode_start(enc, start)
+        x = torch.tensor([ids], dtype=torch.long, device=device)
+        y = model.generate(x, 30, temperature=0.8, top_k=40, generator=gen, stop_tokens=(eot,))[0, len(ids):].tolist()
+        results.append({'prompt': start, 'text': start + enc.decode([t for t in y if t != eot])})
+    return results
+
+
+@torch.no_grad()
+def sample_documents(model, enc, device, n, seed, max_new_tokens=None, batch_size=20):
+    """n whole documents, each started from the end-of-document token as in training, with sampling's
+    defaults (temperature 0.8, top-k 40) and a fixed seed: [(text, ended)], ended False when the document
+    ran past max_new_tokens (default: twice the context) without its end token."""
+    eot = enc.eot_token
+    max_new_tokens = max_new_tokens or 2 * model.config.block_size
+    gen = torch.Generator(device=device).manual_seed(seed)
+    documents = []
+    for start in range(0, n, batch_size):
+        x = torch.full((min(batch_size, n - start), 1), eot, dtype=torch.long, device=device)
+        for row in model.generate(x, max_new_tokens, temperature=0.8, top_k=40, generator=gen,
+                                  stop_tokens=(eot,))[:, 1:].tolist():
+            ended = eot in row
+            documents.append((enc.decode(row[:row.index(eot)] if ended else row).strip(), ended))
+    return documents
+
+
+def quality_of_folder(out_dir, model, enc, device, n, log=print, data_info=None):
+    """The quality report of a training folder's model (quality.py), saved as quality.json: n documents
+    sampled with the run's seed, scored by the rules of the data it was trained on (data_info, or what
+    the folder's generation_info.json says)."""
+    with open(os.path.join(out_dir, 'config.json'), encoding='utf-8') as f:
+        seed = json.load(f)['config']['seed']
+    info = data_info or {}
+    if data_info is None and os.path.exists(os.path.join(out_dir, 'generation_info.json')):
+        with open(os.path.join(out_dir, 'generation_info.json'), encoding='utf-8') as f:
+            info = json.load(f)
+    domain = quality.applies(info)
+    report = quality.quality_report(sample_documents(model, enc, device, n, seed), domain)
+    report['seed'] = seed
+    log(quality.summary_line(report))
+    if 'not_checked' in report:
+        log(f"  ({report['not_checked']})")
+    write_atomic(os.path.join(out_dir, 'quality.json'), json.dumps(report, indent=1, ensure_ascii=False))
+    return report
+
+
+def checks_documents(cfg, data_info):
+    """Whether a run's model gets the quality report: a model trained on solutions only never learned to
+    write a problem, so documents sampled from nothing say nothing about it (its held-out accuracy does)."""
+    return bool(cfg['quality_samples']) and not data_info.get('reasoning')
+
+
+def quality_while_training(model, enc, device, cfg, data_info, iter_num, tokens_per_iter, t_start, progress, log=print):
+    """quality_interval's report: quality_samples documents from the weights as they are (the run's seed, as
+    after training), one line in the log and a row in metrics.jsonl (progress.quality)."""
+    if not checks_documents(cfg, data_info):
+        return
+    t_check = time.time()
+    progress.newline()
+    report = quality.quality_report(sample_documents(model, enc, device, cfg['quality_samples'], cfg['seed']),
+                                    quality.applies(data_info))
+    log(f"at {iter_num}: {quality.summary_line(report)}")
+    progress.quality(iter_num, iter_num * tokens_per_iter, report, time.time() - t_check, time.time() - t_start)
+
+
+def held_out_problems(seed, n_per_level, levels, seen_prompts, generate=generate_math_problems):
+    """n_per_level generated problems per level (math, or code with generate_code_problems) whose text the
+    model never trained on."""
+    wanted, seen = {level: [] for level in levels}, set(seen_prompts)
+    for round_no in range(20):  # small levels repeat problems often: draw again until each level is full
+        batch = generate(n_per_level * len(levels) * 2, seed + EVAL_SEED_OFFSET + round_no, levels)
+        for p in batch:
+            prompt = problem_prompt(p["problem"])
+            if prompt not in seen and len(wanted[p["level"]]) < n_per_level:
+                seen.add(prompt)  # and no problem twice among the held-out ones
+                wanted[p["level"]].append(p)
+        if all(len(v) == n_per_level for v in wanted.values()):
+            break
+    return [p for level in levels for p in wanted[level]]
+
+
+@torch.no_grad()
+def greedy_solutions(model, enc, device, problems, max_new_tokens, batch_size=64):
+    """[(problem, the model's greedy solution)]. Prompts of the same token length run as one batch (no
+    padding needed)."""
+    eot = enc.eot_token
+    by_length = {}
+    for p in problems:
+        ids = [eot] + enc.encode_ordinary(problem_prompt(p["problem"]))  # as in training: after a document end
+        by_length.setdefault(len(ids), []).append((p, ids))
+    solved = []
+    for group in by_length.values():
+        for start in range(0, len(group), batch_size):
+            chunk = group[start:start + batch_size]
+            x = torch.tensor([ids for _, ids in chunk], dtype=torch.long, device=device)
+            out = model.generate(x, max_new_tokens, temperature=0.0, stop_tokens=(eot,))[:, x.size(1):].tolist()
+            solved += [(p, enc.decode(new[:new.index(eot)] if eot in new else new)) for (p, _), new in zip(chunk, out)]
+    return solved
+
+
+def evaluate_math(model, enc, device, problems, max_new_tokens=200, batch_size=64):
+    """Greedy solutions to problems, scored by their final answer.
+    Returns {"levels": {level: {problems, correct, accuracy}}, "examples"}."""
+    results = [(p, text, check_math(text, p["answer"]))
+               for p, text in greedy_solutions(model, enc, device, problems, max_new_tokens, batch_size)]
+    levels = {}
+    for p, _, verdict in results:
+        row = levels.setdefault(str(p["level"]), {"problems": 0, "correct": 0})
+        row["problems"] += 1
+        row["correct"] += verdict["correct"]
+    for row in levels.values():
+        row["accuracy"] = round(row["correct"] / row["problems"], 4)
+    examples = [{"problem": p["problem"], "answer": p["answer"], "solution": text, "correct": v["correct"]}
+                for p, text, v in results[:: max(1, len(results) // 10)]]
+    return {"levels": dict(sorted(levels.items())), "examples": examples}
+
+
+def eval_folder(out_dir, kind, model, enc, device, n_per_level, log=print):
+    """The held-out evaluation of a training folder on generated problems of a kind ('math': exact answers,
+    saved as eval_math.json; 'code': pass@1 in the sandbox, eval_code.json), per level."""
+    with open(os.path.join(out_dir, 'config.json')) as f:
+        cfg = json.load(f)['config']
+    all_levels, generate, evaluate = {'math': (MATH_LEVELS, generate_math_problems, evaluate_math),
+                                      'code': (CODE_LEVELS, generate_code_problems, evaluate_code)}[kind]
+    levels = tuple(level for level in all_levels if level <= cfg.get('max_level', all_levels[-1]))
+    problems = held_out_problems(cfg['seed'], n_per_level, levels, trained_prompts(out_dir), generate)
+    result = evaluate(model, enc, device, problems)
+    result['seed'] = cfg['seed'] + EVAL_SEED_OFFSET
+    for level, row in result['levels'].items():
+        log(f"math level {level}: {row['correct']}/{row['problems']} correct ({row['accuracy']:.1%})" if kind == 'math' else
+            f"code level {level}: {row['passed']}/{row['problems']} pass their tests ({row['pass_at_1']:.1%} pass@1)")
+    write_atomic(os.path.join(out_dir, f'eval_{kind}.json'), json.dumps(result, indent=1))
+    return result
+
+
+def evaluate_code(model, enc, device, problems, max_new_tokens=192, batch_size=64):
+    """Greedy solutions to code problems, each one's last Python block run in the sandbox against the
+    problem's tests (verify.check_code: one program to a process, as any untrusted code). pass@1 per level:
+    the share of problems whose one greedy solution passes every test.
+    Returns {"levels": {level: {problems, passed, pass_at_1}}, "reasons", "examples"}."""
+    results = [(p, text, check_code(extract_code(text), p["tests"], p.get("fn_name")))
+               for p, text in greedy_solutions(model, enc, device, problems, max_new_tokens, batch_size)]
+    levels = {}
+    for p, _, verdict in results:
+        row = levels.setdefault(str(p["level"]), {"problems": 0, "passed": 0})
+        row["problems"] += 1
+        row["passed"] += verdict["verdict"] == "pass"
+    for row in levels.values():
+        row["pass_at_1"] = round(row["passed"] / row["problems"], 4)
+    reasons = {}
+    for _, _, v in results:
+        reasons[v["reason"]] = reasons.get(v["reason"], 0) + 1
+    examples = [{"problem": p["problem"], "solution": text, "verdict": v["verdict"], "reason": v["reason"]}
+                for p, text, v in results[:: max(1, len(results) // 10)]]
+    return {"levels": dict(sorted(levels.items())), "reasons": reasons, "examples": examples}
+
+
+def trained_prompts(out_dir):
+    """The problem prompts of a folder's training data (dataset.jsonl), so held-out problems avoid them."""
+    path = os.path.join(out_dir, 'dataset.jsonl')
+    if not os.path.exists(path):
+        return set()
+    with open(path, encoding='utf-8') as f:
+        return {json.loads(line).get('prompt', '') for line in f if line.strip()}
+
+
+def after_training(model, enc, cfg, device, data_info, training, t_start, log=print):
+    """What train.py does with the best weights: the original product's test generations, the quality
+    report, a math model's held-out accuracy, and generation_info.json, so the output folder holds
+    everything about the run. Returns what generation_info.json holds."""
+    out = cfg['out_dir']
+    samples = post_training_samples(model, enc, device, cfg['seed'])
+    for s in samples:
+        log(f"--- sample from {s['prompt']!r}:\n{s['text']}")
+    info = dict(data_info, prompt=cfg['prompt'], size=cfg['size'], seed=cfg['seed'], parameters=model.num_params(),
+                init_from=cfg.get('start_from') or 'scratch', lora_rank=cfg.get('lora_rank', 0),
+                training=training, total_seconds=round(time.time() - t_start, 1), test_generations=samples,
+                versions={'python': sys.version.split()[0], 'torch': torch.__version__,
+                          'numpy': np.__version__, 'tiktoken': tiktoken.__version__})
+    check_documents = checks_documents(cfg, data_info)
+    if check_documents:
+        log(f"checking: {cfg['quality_samples']} sampled documents against the rules of the training data")
+        info['quality'] = quality_of_folder(out, model, enc, device, cfg['quality_samples'], log, data_info)
+    # generated problems only: held-out ones of the same kind exist; a mix is measured on each of its kinds
+    kinds = {'math': ('math',), 'code': ('code',), 'reasoning': ('math', 'code')}.get(info.get('domain'), ())
+    for kind in kinds if not cfg['problems_file'] and cfg['eval_problems'] else ():
+        log(f"measuring: greedy solutions to {cfg['eval_problems']} held-out {kind} problems per level")
+        info[f'{kind}_eval'] = eval_folder(out, kind, model, enc, device, cfg['eval_problems'], log)['levels']
+    write_atomic(os.path.join(out, 'generation_info.json'), json.dumps(info, indent=2))
+    log(f"\ndone in {info['total_seconds']:.0f}s. Everything is in {out}/ (ckpt.pt, model.safetensors, config.json, "
+        f"tokenizer.json, metrics.jsonl, loss.svg, {'quality.json, ' if check_documents else ''}"
+        f"generation_info.json).\n"
+        f"Next: python sample.py --out_dir={quoted(out)}")
+    return info
