@@ -23,7 +23,16 @@ from verify import check_code, check_math, extract_code
 EVAL_SEED_OFFSET = 7919  # held-out problems come from another seed than the training ones
 
 
-def post_training_samples(model, enc, device, seed):
+SAMPLE_TEMPERATURE = 0.8  # folders trained before the sample_temperature setting were sampled at this
+
+
+def sample_temperature(out_dir):
+    """The temperature a training folder's model is sampled at by default: its run's sample_temperature."""
+    with open(os.path.join(out_dir, 'config.json'), encoding='utf-8') as f:
+        return json.load(f).get('config', {}).get('sample_temperature', SAMPLE_TEMPERATURE)
+
+
+def post_training_samples(model, enc, device, seed, temperature=SAMPLE_TEMPERATURE):
     """The original product's check: three short generations from fixed prompts."""
     gen = torch.Generator(device=device).manual_seed(seed)
     eot = enc.eot_token
@@ -31,23 +40,23 @@ def post_training_samples(model, enc, device, seed):
     for start in ('', 'The', 'Today'):
         ids = encode_start(enc, start)
         x = torch.tensor([ids], dtype=torch.long, device=device)
-        y = model.generate(x, 30, temperature=0.8, top_k=40, generator=gen, stop_tokens=(eot,))[0, len(ids):].tolist()
+        y = model.generate(x, 30, temperature=temperature, top_k=40, generator=gen, stop_tokens=(eot,))[0, len(ids):].tolist()
         results.append({'prompt': start, 'text': start + enc.decode([t for t in y if t != eot])})
     return results
 
 
 @torch.no_grad()
-def sample_documents(model, enc, device, n, seed, max_new_tokens=None, batch_size=20):
+def sample_documents(model, enc, device, n, seed, temperature=SAMPLE_TEMPERATURE, max_new_tokens=None, batch_size=20):
     """n whole documents, each started from the end-of-document token as in training, with sampling's
-    defaults (temperature 0.8, top-k 40) and a fixed seed: [(text, ended)], ended False when the document
-    ran past max_new_tokens (default: twice the context) without its end token."""
+    defaults (the run's sample_temperature, top-k 40) and a fixed seed: [(text, ended)], ended False when
+    the document ran past max_new_tokens (default: twice the context) without its end token."""
     eot = enc.eot_token
     max_new_tokens = max_new_tokens or 2 * model.config.block_size
     gen = torch.Generator(device=device).manual_seed(seed)
     documents = []
     for start in range(0, n, batch_size):
         x = torch.full((min(batch_size, n - start), 1), eot, dtype=torch.long, device=device)
-        for row in model.generate(x, max_new_tokens, temperature=0.8, top_k=40, generator=gen,
+        for row in model.generate(x, max_new_tokens, temperature=temperature, top_k=40, generator=gen,
                                   stop_tokens=(eot,))[:, 1:].tolist():
             ended = eot in row
             documents.append((enc.decode(row[:row.index(eot)] if ended else row).strip(), ended))
@@ -56,17 +65,18 @@ def sample_documents(model, enc, device, n, seed, max_new_tokens=None, batch_siz
 
 def quality_of_folder(out_dir, model, enc, device, n, log=print, data_info=None):
     """The quality report of a training folder's model (quality.py), saved as quality.json: n documents
-    sampled with the run's seed, scored by the rules of the data it was trained on (data_info, or what
-    the folder's generation_info.json says)."""
+    sampled with the run's seed and sample_temperature, scored by the rules of the data it was trained on
+    (data_info, or what the folder's generation_info.json says)."""
     with open(os.path.join(out_dir, 'config.json'), encoding='utf-8') as f:
-        seed = json.load(f)['config']['seed']
+        run = json.load(f)['config']
+    seed, temperature = run['seed'], run.get('sample_temperature', SAMPLE_TEMPERATURE)
     info = data_info or {}
     if data_info is None and os.path.exists(os.path.join(out_dir, 'generation_info.json')):
         with open(os.path.join(out_dir, 'generation_info.json'), encoding='utf-8') as f:
             info = json.load(f)
     domain = quality.applies(info)
-    report = quality.quality_report(sample_documents(model, enc, device, n, seed), domain)
-    report['seed'] = seed
+    report = quality.quality_report(sample_documents(model, enc, device, n, seed, temperature), domain)
+    report['seed'], report['temperature'] = seed, temperature
     log(quality.summary_line(report))
     if 'not_checked' in report:
         log(f"  ({report['not_checked']})")
@@ -87,7 +97,8 @@ def quality_while_training(model, enc, device, cfg, data_info, iter_num, tokens_
         return
     t_check = time.time()
     progress.newline()
-    report = quality.quality_report(sample_documents(model, enc, device, cfg['quality_samples'], cfg['seed']),
+    report = quality.quality_report(sample_documents(model, enc, device, cfg['quality_samples'], cfg['seed'],
+                                                     cfg['sample_temperature']),
                                     quality.applies(data_info))
     log(f"at {iter_num}: {quality.summary_line(report)}")
     progress.quality(iter_num, iter_num * tokens_per_iter, report, time.time() - t_check, time.time() - t_start)
@@ -199,7 +210,7 @@ def after_training(model, enc, cfg, device, data_info, training, t_start, log=pr
     report, a math model's held-out accuracy, and generation_info.json, so the output folder holds
     everything about the run. Returns what generation_info.json holds."""
     out = cfg['out_dir']
-    samples = post_training_samples(model, enc, device, cfg['seed'])
+    samples = post_training_samples(model, enc, device, cfg['seed'], cfg['sample_temperature'])
     for s in samples:
         log(f"--- sample from {s['prompt']!r}:\n{s['text']}")
     info = dict(data_info, prompt=cfg['prompt'], size=cfg['size'], seed=cfg['seed'], parameters=model.num_params(),

@@ -26,7 +26,7 @@ import hardware
 import model as gpt
 from chats import render_chat
 from common import UserError, run_command
-from evaluate import eval_folder, quality_of_folder
+from evaluate import eval_folder, quality_of_folder, sample_temperature
 from huggingface import write_hf_folder
 from serve import serve
 from tokenizer import END_TURN, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX, encode_segments, encode_start, load_tokenizer
@@ -66,9 +66,10 @@ def load_model(out_dir, device, weights='best'):
     return model.to(device).eval(), enc
 
 
-def stream_sample(model, enc, start_ids, args, generator, write=sys.stdout.write, stop_tokens=()):
+def stream_sample(model, enc, start_ids, args, generator, write=None, stop_tokens=()):
     """Generate one sample, writing text as tokens arrive, until <|endoftext|> or one of stop_tokens;
-    returns the generated text."""
+    returns the generated text. write: where the text goes (sys.stdout as it is when called)."""
+    write = write or sys.stdout.write
     stop = (enc.eot_token, *stop_tokens)
     x = torch.tensor([start_ids], dtype=torch.long, device=args.device)
     utf8 = codecs.getincrementaldecoder('utf-8')(errors='replace')  # a character may span tokens
@@ -108,7 +109,7 @@ def special_token(enc, name, what):
     return enc._special_tokens[name]
 
 
-def fill_in_the_middle(model, enc, prefix, suffix, args, generator, write=sys.stdout.write):
+def fill_in_the_middle(model, enc, prefix, suffix, args, generator, write=None):
     """The code between prefix and suffix, as the model was trained on it: prefix, suffix, then the middle
     (corpora.py's order)."""
     ids = ([special_token(enc, FIM_PREFIX, 'fill-in-the-middle')] + enc.encode_ordinary(prefix)
@@ -153,7 +154,8 @@ def main(argv):
     p.add_argument('--start', default='', help="text to continue, or FILE:path to read it from a file")
     p.add_argument('--num_samples', type=int, default=3)
     p.add_argument('--max_new_tokens', type=int, default=200)
-    p.add_argument('--temperature', type=float, default=0.8, help="0 = greedy")
+    p.add_argument('--temperature', type=float, default=None, help="0 = greedy; default: the folder's "
+                   "sample_temperature (the one its quality report used), 0.8 for older folders")
     p.add_argument('--top_k', type=int, default=40, help="0 = off")
     p.add_argument('--top_p', type=float, default=1.0, help="nucleus sampling; 1.0 = off")
     p.add_argument('--seed', type=int, default=1337)
@@ -180,9 +182,9 @@ def main(argv):
                    "loads with its own classes (OpenAIGPTLMHeadModel or GPT2LMHeadModel), then stop")
     p.add_argument('--model_name', default='', help="--serve: the name clients ask for; '' = the folder's name")
     args = p.parse_args([underscored(a) for a in argv])
-    if not (math.isfinite(args.temperature) and math.isfinite(args.top_p)):  # argparse's float takes 'nan'
+    if not (math.isfinite(args.temperature or 0) and math.isfinite(args.top_p)):  # argparse's float takes 'nan'
         raise UserError("--temperature and --top_p must be finite numbers")
-    if args.max_new_tokens < 1 or args.num_samples < 1 or args.temperature < 0 or args.top_k < 0 or not 0 < args.top_p <= 1:
+    if args.max_new_tokens < 1 or args.num_samples < 1 or (args.temperature or 0) < 0 or args.top_k < 0 or not 0 < args.top_p <= 1:
         raise UserError("--max_new_tokens and --num_samples must be at least 1, --temperature and --top_k at least 0, "
                         "--top_p in (0, 1]")
     try:
@@ -190,6 +192,8 @@ def main(argv):
     except ValueError as e:
         raise UserError(str(e)) from None
     model, enc = load_model(args.out_dir, 'cpu' if args.export_hf else args.device, args.weights)
+    if args.temperature is None:
+        args.temperature = sample_temperature(args.out_dir)
     if args.export_hf:
         write_hf_folder(model, enc, args.export_hf)
         print(f"wrote {args.export_hf}: AutoModelForCausalLM.from_pretrained({args.export_hf!r}) and "

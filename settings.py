@@ -98,6 +98,7 @@ eval_iters = 8  # per size*
 log_interval = 20  # per size*
 patience = 3  # stop after this many evaluations without a better val loss; 0 = off (per size*)
 quality_samples = 20  # after training: documents sampled for the quality report (quality.py); 0 = skip
+sample_temperature = 0.8  # how this model is sampled (top-k 40): the quality report's and sample.py's default (config.json keeps it); 0 = greedy
 quality_interval = 0  # also every N iterations while training: the report on the weights as they are (log, metrics.jsonl); 0 = off
 # system
 seed = 1337
@@ -164,7 +165,7 @@ LIMITS = {**{k: (1, None) for k in ('batch_size', 'gradient_accumulation_steps',
                                     'git_max_lines', 'max_tokens')},
           **{k: (0, None) for k in ('n_layer', 'n_head', 'n_embd', 'block_size', 'vocab_size', 'initial_tokens',
                                     'final_tokens', 'epochs', 'learning_rate', 'muon_learning_rate', 'min_lr', 'warmup_iters', 'lr_decay_iters',
-                                    'weight_decay', 'eps', 'grad_clip', 'patience', 'gen_temperature', 'cpu_peak_flops',
+                                    'weight_decay', 'eps', 'grad_clip', 'patience', 'gen_temperature', 'sample_temperature', 'cpu_peak_flops',
                                     'connect_timeout_s', 'generate_timeout_s', 'judge_timeout_s')},
           'dropout': (0.0, 0.9), 'val_fraction': (0.0, 0.5), 'fim_rate': (0.0, 1.0), 'beta1': (0.0, 0.9999), 'beta2': (0.0, 0.9999),
           'gen_top_p': (0.01, 1.0), 'max_level': (1, 5), 'eval_problems': (0, None), 'quality_samples': (0, None),

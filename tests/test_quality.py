@@ -4,6 +4,7 @@ the report of a trained model."""
 import functools
 import json
 import re
+import shutil
 import subprocess
 import sys
 
@@ -171,6 +172,34 @@ def test_training_ends_with_the_quality_report(trained_run):
     with open(f"{trained_run}/generation_info.json") as f:
         info = json.load(f)
     assert info["quality"]["documents"] == 20 and "well_formed" in info["quality"]
+    with open(f"{trained_run}/config.json") as f:
+        assert info["quality"]["temperature"] == json.load(f)["config"]["sample_temperature"] == 0.8
+
+
+def test_sample_py_samples_at_the_runs_sample_temperature(trained_run, tmp_path, capfd):
+    folder = tmp_path / "run"
+    shutil.copytree(trained_run, folder)
+    with open(folder / "config.json") as f:
+        config = json.load(f)
+    config["config"]["sample_temperature"] = 0.0  # a run that asked for greedy sampling
+
+    def samples(*flags):
+        with open(folder / "config.json", "w") as f:
+            json.dump(config, f)
+        capfd.readouterr()
+        sample.main([f"--out_dir={folder}", "--num_samples=1", "--max_new_tokens=30", *flags])
+        out = capfd.readouterr().out
+        assert len(out) > 60  # the sample itself, not only the separator line
+        return out
+
+    assert samples("--seed=1") == samples("--seed=2")  # greedy: the seed changes nothing
+    assert samples("--seed=1", "--temperature=1.5") != samples("--seed=2", "--temperature=1.5")
+    sample.main([f"--out_dir={folder}", "--eval", "--eval_samples=3"])
+    with open(folder / "quality.json") as f:
+        assert json.load(f)["temperature"] == 0.0
+    del config["config"]["sample_temperature"]  # a folder from before the setting: sampled as it was then
+    samples()
+    assert evaluate.sample_temperature(str(folder)) == 0.8
 
 
 def test_doc_aligned_windows_start_where_documents_do(tiny_dataset):
