@@ -239,8 +239,9 @@ def main(argv):
     parts = args.parts.split(',')
     result = {'machine': {'device': torch.cuda.get_device_name() if args.device == 'cuda' else platform.processor() or platform.machine(),
                           'cpu_bf16_units': hardware.cpu_has_bf16_units(), 'threads': torch.get_num_threads(), 'torch': torch.__version__,
-                          'flash_attention': args.device == 'cuda' and torch.backends.cuda.is_flash_attention_available()},
-              'shape': {k: getattr(args, k) for k in ('n_layer', 'n_head', 'n_embd', 'block_size', 'vocab_size', 'batch_size')}}
+                          'flash_attention': args.device == 'cuda' and torch.backends.cuda.is_flash_attention_available()}}
+    if {'train', 'sample'} & set(parts) or args.loss_check:  # the parts that use the shape flags (quality trains a preset)
+        result['shape'] = {k: getattr(args, k) for k in ('n_layer', 'n_head', 'n_embd', 'block_size', 'vocab_size', 'batch_size')}
     if 'train' in parts:
         result['train'] = [bench_train(args, dtype_name, args.compile)]
         if args.compare_dtypes and dtype_name != 'float32':
@@ -258,7 +259,7 @@ def main(argv):
     if args.json:
         print(json.dumps(result))
         return
-    print(f"machine: {result['machine']}\nshape: {result['shape']}")
+    print(f"machine: {result['machine']}" + (f"\nshape: {result['shape']}" if 'shape' in result else ''))
     for r in result.get('train', []):
         mfu = f"{r['mfu'] * 100:.1f}%" if r['mfu'] is not None else 'n/a'
         memory = f"{r['peak_memory_mb']:,} MB" if r['peak_memory_mb'] is not None else "n/a (no resource module here)"
