@@ -21,18 +21,17 @@ from tokenizer import encode_start
 from verify import check_code, check_math, extract_code
 
 EVAL_SEED_OFFSET = 7919  # held-out problems come from another seed than the training ones
+# what a folder's config.json may lack: folders trained before the sample_temperature setting sampled at 0.8
+OLDER_FOLDERS = {'sample_temperature': 0.8}
 
 
-SAMPLE_TEMPERATURE = 0.8  # folders trained before the sample_temperature setting were sampled at this
-
-
-def sample_temperature(out_dir):
-    """The temperature a training folder's model is sampled at by default: its run's sample_temperature."""
+def folder_settings(out_dir):
+    """The settings a training folder's run used (its config.json), with what older folders lack filled in."""
     with open(os.path.join(out_dir, 'config.json'), encoding='utf-8') as f:
-        return json.load(f).get('config', {}).get('sample_temperature', SAMPLE_TEMPERATURE)
+        return {**OLDER_FOLDERS, **json.load(f).get('config', {})}
 
 
-def post_training_samples(model, enc, device, seed, temperature=SAMPLE_TEMPERATURE):
+def post_training_samples(model, enc, device, seed, temperature):
     """The original product's check: three short generations from fixed prompts."""
     gen = torch.Generator(device=device).manual_seed(seed)
     eot = enc.eot_token
@@ -46,10 +45,10 @@ def post_training_samples(model, enc, device, seed, temperature=SAMPLE_TEMPERATU
 
 
 @torch.no_grad()
-def sample_documents(model, enc, device, n, seed, temperature=SAMPLE_TEMPERATURE, max_new_tokens=None, batch_size=20):
-    """n whole documents, each started from the end-of-document token as in training, with sampling's
-    defaults (the run's sample_temperature, top-k 40) and a fixed seed: [(text, ended)], ended False when
-    the document ran past max_new_tokens (default: twice the context) without its end token."""
+def sample_documents(model, enc, device, n, seed, temperature, max_new_tokens=None, batch_size=20):
+    """n whole documents, each started from the end-of-document token as in training, sampled at temperature
+    (a run's sample_temperature) with top-k 40 and a fixed seed: [(text, ended)], ended False when the
+    document ran past max_new_tokens (default: twice the context) without its end token."""
     eot = enc.eot_token
     max_new_tokens = max_new_tokens or 2 * model.config.block_size
     gen = torch.Generator(device=device).manual_seed(seed)
@@ -67,9 +66,8 @@ def quality_of_folder(out_dir, model, enc, device, n, log=print, data_info=None)
     """The quality report of a training folder's model (quality.py), saved as quality.json: n documents
     sampled with the run's seed and sample_temperature, scored by the rules of the data it was trained on
     (data_info, or what the folder's generation_info.json says)."""
-    with open(os.path.join(out_dir, 'config.json'), encoding='utf-8') as f:
-        run = json.load(f)['config']
-    seed, temperature = run['seed'], run.get('sample_temperature', SAMPLE_TEMPERATURE)
+    run = folder_settings(out_dir)
+    seed, temperature = run['seed'], run['sample_temperature']
     info = data_info or {}
     if data_info is None and os.path.exists(os.path.join(out_dir, 'generation_info.json')):
         with open(os.path.join(out_dir, 'generation_info.json'), encoding='utf-8') as f:

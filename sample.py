@@ -26,7 +26,7 @@ import hardware
 import model as gpt
 from chats import render_chat
 from common import UserError, run_command
-from evaluate import eval_folder, quality_of_folder, sample_temperature
+from evaluate import eval_folder, folder_settings, quality_of_folder
 from huggingface import write_hf_folder
 from serve import serve
 from tokenizer import END_TURN, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX, encode_segments, encode_start, load_tokenizer
@@ -193,7 +193,7 @@ def main(argv):
         raise UserError(str(e)) from None
     model, enc = load_model(args.out_dir, 'cpu' if args.export_hf else args.device, args.weights)
     if args.temperature is None:
-        args.temperature = sample_temperature(args.out_dir)
+        args.temperature = folder_settings(args.out_dir)['sample_temperature']
     if args.export_hf:
         write_hf_folder(model, enc, args.export_hf)
         print(f"wrote {args.export_hf}: AutoModelForCausalLM.from_pretrained({args.export_hf!r}) and "

@@ -370,7 +370,7 @@ def train_run(cfg, job):
                     break
             if master and cfg['quality_interval'] and iter_num and iter_num % cfg['quality_interval'] == 0:
                 evaluate.quality_while_training(raw_model, enc, job.device, cfg, data_info, iter_num, tokens_per_iter,
-                                              t_start, progress, log)
+                                                t_start, progress, log)
             if iter_num >= max_iters:
                 break
             lr = get_lr(iter_num, cfg)

@@ -16,7 +16,7 @@ sample_temperature = 0.6  # how sample.py and the quality report sample this mod
 #   ~35% faster on CPU), evaluation every 500 steps, early stopping after 3 evaluations without progress.
 # What this preset changes, for the one slip its recipes still make: a list that names the line above's
 # ingredient again, a choice the model makes with some confidence:
-# - batch_size 6, not 4: 50% more tokens, ~40% more time (~12 minutes, not ~8); every rule passed by
+# - batch_size 6, not 4: 50% more tokens, ~45% more time (~12 minutes, not ~8); every rule passed by
 #   96% of 400 sampled recipes against 86%. The other template presets gained nothing that size from it
 #   (guides 100% either way), so the 4M default stays 4;
 # - sample_temperature 0.6, not 0.8: well-formed 98% of 400 samples against 95%, titles as varied; poems
