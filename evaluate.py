@@ -21,8 +21,9 @@ from tokenizer import encode_start
 from verify import check_code, check_math, extract_code
 
 EVAL_SEED_OFFSET = 7919  # held-out problems come from another seed than the training ones
-# what a folder's config.json may lack: folders trained before the sample_temperature setting sampled at 0.8
-OLDER_FOLDERS = {'sample_temperature': 0.8}
+# what a folder's config.json may lack: folders trained before the sample_temperature setting sampled at 0.8,
+# and before quality_samples a run's report took 20
+OLDER_FOLDERS = {'sample_temperature': 0.8, 'quality_samples': 20}
 
 
 def folder_settings(out_dir):

@@ -7,7 +7,7 @@ Sample from a trained model folder, streaming tokens to the terminal as they are
     python sample.py --out_dir=... --interactive
     python sample.py --out_dir=... --chat                  # a model trained on chat sources
     python sample.py --out_dir=... --fim_prefix=FILE:head.py --fim_suffix=FILE:tail.py  # code: fill the middle
-    python sample.py --out_dir=... --eval           # the quality report: 20 sampled documents, checked
+    python sample.py --out_dir=... --eval           # the quality report: sampled documents (as the run's), checked
     python sample.py --out_dir=... --eval=math      # accuracy on held-out math problems, per level
     python sample.py --out_dir=... --eval=code      # pass@1 on held-out generated code problems, per level
     python sample.py --out_dir=... --serve          # an Ollama- and OpenAI-compatible server (serve.py)
@@ -172,7 +172,8 @@ def main(argv):
                    "--eval_samples sampled documents (quality.json); math = exact-answer accuracy per level on "
                    "held-out generated problems (eval_math.json); code = pass@1 per level on held-out generated "
                    "code problems, each greedy solution run in the sandbox against its tests (eval_code.json)")
-    p.add_argument('--eval_samples', type=int, default=20, help="documents the quality report samples")
+    p.add_argument('--eval_samples', type=int, default=None, help="documents the quality report samples; "
+                   "default: as many as the folder's run sampled (quality_samples), 20 if it sampled none")
     p.add_argument('--eval_problems', type=int, default=100, help="held-out problems per level for --eval=math or code")
     p.add_argument('--serve', action='store_true', help="answer Ollama and OpenAI API requests over HTTP (serve.py); "
                    "--temperature, --top_k, --top_p, --max_new_tokens: defaults for requests that leave them out")
@@ -210,9 +211,10 @@ def main(argv):
         eval_folder(args.out_dir, args.eval, model, enc, args.device, args.eval_problems)
         return
     if args.eval == 'quality':
-        if args.eval_samples < 1:
+        if args.eval_samples is not None and args.eval_samples < 1:
             raise UserError("--eval_samples must be at least 1")
-        quality_of_folder(args.out_dir, model, enc, args.device, args.eval_samples)
+        n = args.eval_samples or folder_settings(args.out_dir)['quality_samples'] or 20
+        quality_of_folder(args.out_dir, model, enc, args.device, n)
         return
     generator = torch.Generator(device=args.device).manual_seed(args.seed)
     if args.interactive:

@@ -214,3 +214,22 @@ def test_doc_aligned_windows_start_where_documents_do(tiny_dataset):
     starts = token_files.document_starts(tokens, eot, len(tokens) - 32, chunk=100)
     assert starts[0] == 0 and all(tokens[s] == eot for s in starts[1:]) and starts[-1] < len(tokens) - 32
     assert len(starts) == 1 + int((np.asarray(tokens[:len(tokens) - 32]) == eot).sum())
+
+
+def test_sample_py_eval_samples_as_many_documents_as_the_run_did(trained_run, tmp_path):
+    folder = tmp_path / "run"
+    shutil.copytree(trained_run, folder)
+    with open(folder / "config.json") as f:
+        config = json.load(f)
+
+    def documents_checked(quality_samples, *flags):
+        config["config"]["quality_samples"] = quality_samples
+        with open(folder / "config.json", "w") as f:
+            json.dump(config, f)
+        sample.main([f"--out_dir={folder}", "--eval", *flags])
+        with open(folder / "quality.json") as f:
+            return json.load(f)["documents"]
+
+    assert documents_checked(7) == 7  # a preset that asked for a larger report gets it again from --eval
+    assert documents_checked(7, "--eval_samples=3") == 3
+    assert documents_checked(0) == 20  # a run that skipped its report: the usual 20

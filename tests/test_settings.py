@@ -165,7 +165,7 @@ def test_every_preset_loads_and_the_template_presets_change_only_what_they_say(n
     if name in ('cooking_small.py', 'poetry_small.py', 'technical_small.py', 'general_small.py', 'cooking_medium.py'):
         namespace = {}
         exec(open(path, encoding='utf-8').read(), {}, namespace)
-        own = {'cooking_small.py': {'batch_size', 'sample_temperature'}}.get(name, set())  # its comments say why
+        own = {'cooking_small.py': {'batch_size', 'sample_temperature', 'quality_samples'}}.get(name, set())  # its comments say why
         assert set(namespace) == {'prompt', 'size'} | own  # everything else is its size's column of SIZE_DEFAULTS
         assert cfg == settings.load_config([f"--prompt={cfg['prompt']}", f"--size={cfg['size']}"]
                                            + [f"--{key}={namespace[key]}" for key in sorted(own)])
