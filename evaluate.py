@@ -14,10 +14,11 @@ import tiktoken
 import torch
 
 import quality
+from chats import jsonl_records, render_chat
 from common import quoted, write_atomic
 from problems import MATH_LEVELS, generate_math_problems, problem_prompt
 from problems_code import CODE_LEVELS, generate_code_problems
-from tokenizer import encode_start
+from tokenizer import END_TURN, encode_segments, encode_start
 from verify import check_code, check_math, extract_code
 
 EVAL_SEED_OFFSET = 7919  # held-out problems come from another seed than the training ones
@@ -63,6 +64,50 @@ def sample_documents(model, enc, device, n, seed, temperature, max_new_tokens=No
     return documents
 
 
+def chat_openings(run, out_dir, enc, n):
+    """A chat model's report samples replies, not documents: it learned to write the assistant's turns only,
+    never to open a document. The first request of up to n held-out conversations (the eval split's
+    'messages' records, eval.jsonl beside the run's token files), as token ids ending with the assistant's
+    role token, as the chat loop asks; [] for a run on anything else."""
+    path = os.path.join(run.get('dataset_dir') or out_dir, f"eval.{run['name']}.jsonl" if run.get('name') else 'eval.jsonl')
+    if END_TURN not in enc._special_tokens or not os.path.exists(path):
+        return []
+    openings = []
+    for _, record in jsonl_records(path):
+        messages = record.get('messages') or []
+        first = next((k for k, m in enumerate(messages) if m.get('role') == 'user'), None)
+        if first is not None and len(openings) < n:
+            openings.append(encode_segments(enc, render_chat(messages[:first + 1], start_reply=True))[0])
+    return openings
+
+
+@torch.no_grad()
+def sample_replies(model, enc, device, openings, seed, temperature):
+    """A reply to each opening (chat_openings), sampled as sample_documents samples, until the model ends its
+    turn: [(text, ended)]."""
+    stop = (enc.eot_token, enc._special_tokens[END_TURN])
+    gen = torch.Generator(device=device).manual_seed(seed)
+    replies = []
+    for ids in openings:
+        x = torch.tensor([ids[-model.config.block_size:]], dtype=torch.long, device=device)
+        row = model.generate(x, 2 * model.config.block_size, temperature=temperature, top_k=40, generator=gen,
+                             stop_tokens=stop)[0, x.shape[1]:].tolist()
+        end = next((k for k, t in enumerate(row) if t in stop), None)
+        replies.append((enc.decode(row if end is None else row[:end]).strip(), end is not None))
+    return replies
+
+
+def sampled_report(run, out_dir, model, enc, device, n, domain):
+    """The quality report of n sampled documents, or of the replies to n held-out requests for a chat model."""
+    seed, temperature = run['seed'], run['sample_temperature']
+    openings = chat_openings(run, out_dir, enc, n)
+    if not openings:
+        return quality.quality_report(sample_documents(model, enc, device, n, seed, temperature), domain)
+    report = quality.quality_report(sample_replies(model, enc, device, openings, seed, temperature), domain)
+    report['checked_as'] = 'replies to held-out chat requests'
+    return report
+
+
 def quality_of_folder(out_dir, model, enc, device, n, log=print, data_info=None):
     """The quality report of a training folder's model (quality.py), saved as quality.json: n documents
     sampled with the run's seed and sample_temperature, scored by the rules of the data it was trained on
@@ -73,8 +118,7 @@ def quality_of_folder(out_dir, model, enc, device, n, log=print, data_info=None)
     if data_info is None and os.path.exists(os.path.join(out_dir, 'generation_info.json')):
         with open(os.path.join(out_dir, 'generation_info.json'), encoding='utf-8') as f:
             info = json.load(f)
-    domain = quality.applies(info)
-    report = quality.quality_report(sample_documents(model, enc, device, n, seed, temperature), domain)
+    report = sampled_report(run, out_dir, model, enc, device, n, quality.applies(info))
     report['seed'], report['temperature'] = seed, temperature
     log(quality.summary_line(report))
     if 'not_checked' in report:
@@ -96,9 +140,7 @@ def quality_while_training(model, enc, device, cfg, data_info, iter_num, tokens_
         return
     t_check = time.time()
     progress.newline()
-    report = quality.quality_report(sample_documents(model, enc, device, cfg['quality_samples'], cfg['seed'],
-                                                     cfg['sample_temperature']),
-                                    quality.applies(data_info))
+    report = sampled_report(cfg, cfg['out_dir'], model, enc, device, cfg['quality_samples'], quality.applies(data_info))
     log(f"at {iter_num}: {quality.summary_line(report)}")
     progress.quality(iter_num, iter_num * tokens_per_iter, report, time.time() - t_check, time.time() - t_start)
 

@@ -51,9 +51,9 @@ def generate_template_samples(prompt, domain, n_tokens, seed, progress=None):
 def _request(domain, doc, rng):
     """What a user might have typed to get doc: its title, or the name its story uses most."""
     title = re.sub(r"^[^:]{1,12}: ", "", doc.split("\n", 1)[0].strip())  # a dated guide's title
-    if domain == "cooking":
+    if domain == "cooking":  # the title as written or in lower case, as people type either
         return rng.choice(("How do I make {t}?", "Can you give me a recipe for {t}?", "I'd like to cook {t} tonight.",
-                           "Recipe for {t}, please.")).format(t=title.lower())
+                           "Recipe for {t}, please.")).format(t=title if rng.random() < 0.5 else title.lower())
     if domain == "poetry":
         return rng.choice(("Write me a poem called \"{t}\".", "A short poem titled {t}, please.",
                            "Could you write a poem named {t}?")).format(t=title)
@@ -66,18 +66,22 @@ def _request(domain, doc, rng):
                        "Can you tell a story about a child called {n}?")).format(n=name)
 
 
-CHAT_SYSTEM = "You are a friendly assistant who writes recipes, poems, how-to guides and bedtime stories."
+CHAT_KINDS = {"cooking": "recipes", "poetry": "poems", "technical": "how-to guides", "general": "bedtime stories"}
 CHAT_THANKS = ("Thanks! Another one, please.", "Lovely. One more?", "Great, can I have another?")
 
 
-def template_conversations(n, seed):
-    """n conversations {"messages": [...]} in which a user asks for a recipe, a poem, a how-to guide or a
-    story and the assistant answers with a generated one; some have a system message or a second request."""
+def template_conversations(n, seed, domains=DOMAINS):
+    """n conversations {"messages": [...]} in which a user asks for a document of one of domains (a recipe,
+    a poem, a how-to guide, a story) by its title or hero and the assistant answers with the generated one;
+    some have a system message or a second request."""
     rng = random.Random(seed)
+    kinds = [CHAT_KINDS[d] for d in domains]
+    listed = ", ".join(kinds[:-1]) + " and " + kinds[-1] if len(kinds) > 1 else kinds[0]
+    system = f"You are a friendly assistant who writes {listed}."
     conversations = []
     for i in range(n):
-        domain = DOMAINS[i % len(DOMAINS)]
-        messages = [{"role": "system", "content": CHAT_SYSTEM}] if rng.random() < 0.3 else []
+        domain = domains[i % len(domains)]
+        messages = [{"role": "system", "content": system}] if rng.random() < 0.3 else []
         for turn in range(1 + (rng.random() < 0.25)):
             doc = GENERATORS[domain](rng, [], set())
             ask = _request(domain, doc, rng) if turn == 0 else rng.choice(CHAT_THANKS)

@@ -3,6 +3,7 @@ sources merged with weights, de-duplicated across sources, split by document, sc
 trained on with the loss on what the model should write."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -287,7 +288,7 @@ def test_the_shipped_chat_file_is_what_the_templates_write():
     path = os.path.join(ROOT, "configs", "chat_small.jsonl")
     with open(path, encoding="utf-8") as f:
         shipped = [json.loads(line) for line in f]
-    assert shipped == templates.template_conversations(len(shipped), seed=1)
+    assert shipped == templates.template_conversations(len(shipped), seed=1, domains=("cooking",))
 
 
 def test_template_conversations_ask_for_what_the_assistant_answers():
@@ -297,6 +298,18 @@ def test_template_conversations_ask_for_what_the_assistant_answers():
         ask, answer = [m for m in c["messages"] if m["role"] != "system"][:2]
         words = {w.lower().strip(".,?!\"'") for w in answer["content"].split("\n", 1)[0].split()}
         assert words & {w.lower().strip(".,?!\"'") for w in ask["content"].split()}, ask["content"]
+
+
+def test_recipe_chats_ask_for_the_dish_by_its_title_as_written_and_in_lower_case():
+    from templates_cooking import check_recipe
+    cases = set()
+    for c in templates.template_conversations(60, seed=3, domains=("cooking",)):
+        ask, answer = [m["content"] for m in c["messages"] if m["role"] != "system"][:2]
+        title = answer.split("\n", 1)[0]
+        assert all(check_recipe(answer).values()), answer
+        assert title in ask or title.lower() in ask, (ask, title)
+        cases.add(title in ask)
+    assert cases == {True, False}  # both, so that a model learns to follow either
 
 
 @pytest.mark.slow
@@ -335,3 +348,19 @@ def test_chat_loop_forgets_the_oldest_turns_but_keeps_the_system_text(corpus_mod
     assert len(last) <= model.config.block_size
     assert last[0] == enc._special_tokens[SYSTEM] and last[-1] == enc._special_tokens[ASSISTANT]
     assert "fourth question" in enc.decode(last) and "first question" not in enc.decode(last)
+
+
+def test_a_chat_models_quality_report_checks_its_replies_to_held_out_requests(corpus_model, tmp_path):
+    import evaluate
+    import sample
+    folder = tmp_path / "run"
+    shutil.copytree(corpus_model, folder)  # --eval rewrites quality.json; the shared model stays as it was
+    model, enc = sample.load_model(str(folder), "cpu")
+    run = evaluate.folder_settings(str(folder))
+    openings = evaluate.chat_openings(run, str(folder), enc, 2)
+    assert len(openings) == 2 and all(ids[-1] == enc._special_tokens[ASSISTANT] for ids in openings)
+    sample.main([f"--out_dir={folder}", "--eval", "--eval_samples=2", "--device=cpu"])
+    with open(folder / "quality.json") as f:
+        report = json.load(f)
+    # a chat model learned to write replies, never to open a document: the report asks it what a user would
+    assert report["checked_as"] == "replies to held-out chat requests" and report["documents"] == 2
