@@ -76,8 +76,10 @@ def chat_openings(run, out_dir, enc, n):
     for _, record in jsonl_records(path):
         messages = record.get('messages') or []
         first = next((k for k, m in enumerate(messages) if m.get('role') == 'user'), None)
-        if first is not None and len(openings) < n:
+        if first is not None:
             openings.append(encode_segments(enc, render_chat(messages[:first + 1], start_reply=True))[0])
+        if len(openings) == n:
+            break
     return openings
 
 
