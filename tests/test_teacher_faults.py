@@ -88,6 +88,8 @@ def test_a_signal_in_the_sample_step_exits_at_once_and_keeps_the_samples(server,
 def test_a_signal_in_the_judge_step_keeps_the_scores_so_a_rerun_asks_only_for_the_rest(server, tmp_path):
     out = tmp_path / 'run'
     flags = teacher_flags(server, out, '--judge_model=qwen2.5:7b', '--initial_tokens=3000', '--concurrency=2')
+    with server.lock:  # slow enough that the judge is still scoring when the hang starts: at full speed a
+        server.state['latency_s'] = 0.2  # CI run once scored every sample first and ended in the data steps
     proc = start_train(flags)
     wait_until(lambda: len(lines(out / 'judge_scores.jsonl')) >= 2)
     hang_from_now(server)
