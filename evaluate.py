@@ -4,6 +4,7 @@ against the rules of their data (the quality report, quality.py), held-out gener
 (math: exact answers; code: pass@1 in the sandbox), and generation_info.json, the run's summary.
 sample.py --eval calls the same functions on any trained folder.
 """
+import itertools
 import json
 import os
 import sys
@@ -47,20 +48,26 @@ def post_training_samples(model, enc, device, seed, temperature):
 
 
 @torch.no_grad()
-def sample_documents(model, enc, device, n, seed, temperature, max_new_tokens=None, batch_size=20):
-    """n whole documents, each started from the end-of-document token as in training, sampled at temperature
-    (a run's sample_temperature) with top-k 40 and a fixed seed: [(text, ended)], ended False when the
-    document ran past max_new_tokens (default: twice the context) without its end token."""
-    eot = enc.eot_token
+def sample_documents(model, enc, device, n, seed, temperature, max_new_tokens=None, batch_size=20, starts=None,
+                     stop_tokens=()):
+    """n whole documents, each started from the end-of-document token as in training (or from starts: lists
+    of token ids, such as a chat request), sampled at temperature (a run's sample_temperature) with top-k 40
+    and a fixed seed until the end token or one of stop_tokens: [(text, ended)], ended False when the
+    document ran past max_new_tokens (default: twice the context) without one. Starts of one length are
+    sampled together, batch_size at a time."""
+    starts = starts or [[enc.eot_token]] * n
+    stop = (enc.eot_token, *stop_tokens)
     max_new_tokens = max_new_tokens or 2 * model.config.block_size
     gen = torch.Generator(device=device).manual_seed(seed)
     documents = []
-    for start in range(0, n, batch_size):
-        x = torch.full((min(batch_size, n - start), 1), eot, dtype=torch.long, device=device)
-        for row in model.generate(x, max_new_tokens, temperature=temperature, top_k=40, generator=gen,
-                                  stop_tokens=(eot,))[:, 1:].tolist():
-            ended = eot in row
-            documents.append((enc.decode(row[:row.index(eot)] if ended else row).strip(), ended))
+    for _, same_length in itertools.groupby(starts, key=len):
+        same_length = [ids[-model.config.block_size:] for ids in same_length]
+        for b in range(0, len(same_length), batch_size):
+            x = torch.tensor(same_length[b:b + batch_size], dtype=torch.long, device=device)
+            for row in model.generate(x, max_new_tokens, temperature=temperature, top_k=40, generator=gen,
+                                      stop_tokens=stop)[:, x.shape[1]:].tolist():
+                end = next((i for i, t in enumerate(row) if t in stop), None)
+                documents.append((enc.decode(row if end is None else row[:end]).strip(), end is not None))
     return documents
 
 
@@ -83,30 +90,15 @@ def chat_openings(run, out_dir, enc, n):
     return openings
 
 
-@torch.no_grad()
-def sample_replies(model, enc, device, openings, seed, temperature):
-    """A reply to each opening (chat_openings), sampled as sample_documents samples, until the model ends its
-    turn: [(text, ended)]."""
-    stop = (enc.eot_token, enc._special_tokens[END_TURN])
-    gen = torch.Generator(device=device).manual_seed(seed)
-    replies = []
-    for ids in openings:
-        x = torch.tensor([ids[-model.config.block_size:]], dtype=torch.long, device=device)
-        row = model.generate(x, 2 * model.config.block_size, temperature=temperature, top_k=40, generator=gen,
-                             stop_tokens=stop)[0, x.shape[1]:].tolist()
-        end = next((k for k, t in enumerate(row) if t in stop), None)
-        replies.append((enc.decode(row if end is None else row[:end]).strip(), end is not None))
-    return replies
-
-
 def sampled_report(run, out_dir, model, enc, device, n, domain):
-    """The quality report of n sampled documents, or of the replies to n held-out requests for a chat model."""
-    seed, temperature = run['seed'], run['sample_temperature']
+    """The quality report of n sampled documents, or for a chat model of its replies to n held-out requests,
+    each ending where the model ends its turn."""
     openings = chat_openings(run, out_dir, enc, n)
-    if not openings:
-        return quality.quality_report(sample_documents(model, enc, device, n, seed, temperature), domain)
-    report = quality.quality_report(sample_replies(model, enc, device, openings, seed, temperature), domain)
-    report['checked_as'] = 'replies to held-out chat requests'
+    chat = {'starts': openings, 'stop_tokens': (enc._special_tokens[END_TURN],)} if openings else {}
+    report = quality.quality_report(sample_documents(model, enc, device, n, run['seed'], run['sample_temperature'],
+                                                     **chat), domain)
+    if openings:
+        report['checked_as'] = 'replies to held-out chat requests'
     return report
 
 

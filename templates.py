@@ -14,7 +14,7 @@ from templates_general import story
 from templates_poetry import poem
 from templates_technical import guide
 from tokenizer import estimate_tokens
-from words import BOY_NAMES, GIRL_NAMES, prompt_words, word_forms
+from words import BOY_NAMES, GIRL_NAMES, joined, prompt_words, word_forms
 
 NAMES = set(GIRL_NAMES + BOY_NAMES)
 
@@ -75,9 +75,7 @@ def template_conversations(n, seed, domains=DOMAINS):
     a poem, a how-to guide, a story) by its title or hero and the assistant answers with the generated one;
     some have a system message or a second request."""
     rng = random.Random(seed)
-    kinds = [CHAT_KINDS[d] for d in domains]
-    listed = ", ".join(kinds[:-1]) + " and " + kinds[-1] if len(kinds) > 1 else kinds[0]
-    system = f"You are a friendly assistant who writes {listed}."
+    system = f"You are a friendly assistant who writes {joined(CHAT_KINDS[d] for d in domains)}."
     conversations = []
     for i in range(n):
         domain = domains[i % len(domains)]

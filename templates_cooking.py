@@ -5,12 +5,7 @@ and heat ("Japanese", "vegan", "soup", "spicy").
 """
 import re
 
-from words import BOY_NAMES, GIRL_NAMES, steer
-
-
-def _join(items):
-    items = list(items)
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+from words import BOY_NAMES, GIRL_NAMES, joined, steer
 
 
 # Ingredients: (name, plural or None for mass nouns, role, unit, diet tags, cuisines or "" for any).
@@ -171,31 +166,31 @@ def _recipe_steps(rng, dish, parts, servings):
         m = rng.choice([25, 30, 35, 40])
         cook += m
         steps.append(f"Heat the oven to {t}°C.")
-        steps.append(f"Toss the {_join(protein + veg)} with {_join(aro + season)} and 2 tbsp oil on a large tray.")
+        steps.append(f"Toss the {joined(protein + veg)} with {joined(aro + season)} and 2 tbsp oil on a large tray.")
         steps.append(rng.choice([f"Roast for {m} minutes, turning once, until the {protein[0]} is cooked through and the edges are golden.",
                                  f"Roast for {m} minutes until everything is tender and browned at the edges."]))
     elif dish == "bowl":
-        steps.append(f"Whisk the {_join(season)} with 2 tbsp oil to make a dressing.")
+        steps.append(f"Whisk the {joined(season)} with 2 tbsp oil to make a dressing.")
         m = rng.choice([5, 6, 8])
         cook += m
         steps.append(rng.choice([f"Cook the {protein[0]} in a hot pan for {m} minutes until golden.",
                                  f"Sear the {protein[0]} for {m} minutes, turning halfway."]))
-        steps.append(f"Pile the {base[0]} into bowls and top with the {_join(veg)} and the {protein[0]}.")
+        steps.append(f"Pile the {base[0]} into bowls and top with the {joined(veg)} and the {protein[0]}.")
     else:
         vessel = {"stir-fry": "wok", "soup": "large pot", "curry": "heavy pan", "pasta": "deep frying pan"}[dish]
         m = rng.choice([2, 3, 4, 5])
         cook += m
-        steps.append(rng.choice([f"Heat 1 tbsp oil in a {vessel} and fry the {_join(aro)} for {m} minutes until fragrant.",
-                                 f"Warm a little oil in a {vessel} over medium heat and soften the {_join(aro)}, about {m} minutes."]))
+        steps.append(rng.choice([f"Heat 1 tbsp oil in a {vessel} and fry the {joined(aro)} for {m} minutes until fragrant.",
+                                 f"Warm a little oil in a {vessel} over medium heat and soften the {joined(aro)}, about {m} minutes."]))
         m = rng.choice([4, 5, 6, 8])
         cook += m
         steps.append(rng.choice([f"Add the {protein[0]} and cook for {m} minutes, stirring, until lightly browned.",
                                  f"Add the {protein[0]} and brown well for {m} minutes."]))
         if dish == "curry":
-            steps.append(f"Stir in the {_join(season)} and cook for 1 minute.")
+            steps.append(f"Stir in the {joined(season)} and cook for 1 minute.")
         m = rng.choice([3, 4, 5])
         cook += m
-        steps.append(f"Add the {_join(veg)} and cook for {m} minutes.")
+        steps.append(f"Add the {joined(veg)} and cook for {m} minutes.")
         if dish == "pasta":
             m = rng.choice([9, 10, 11, 12])
             cook += m
@@ -206,16 +201,16 @@ def _recipe_steps(rng, dish, parts, servings):
             steps.append(rng.choice([f"Pour in the {liquid[0]}, bring to a simmer and cook for {m} minutes.",
                                      f"Add the {liquid[0]} and simmer gently for {m} minutes."]))
         if dish == "stir-fry":
-            steps.append(f"Add the {_join(season)} and toss for 1 minute until everything is glossy.")
+            steps.append(f"Add the {joined(season)} and toss for 1 minute until everything is glossy.")
         elif dish != "curry":
-            steps.append(f"Season with the {_join(season)}, then taste and adjust.")
+            steps.append(f"Season with the {joined(season)}, then taste and adjust.")
         if dish == "pasta":
             steps.append(f"Toss in the {base[0]}, adding a splash of the cooking water to loosen the sauce.")
     serve = rng.choice(["Serve", "Serve at once", "Spoon onto plates and serve", "Divide between plates and serve"])
     if base and dish in ("stir-fry", "curry", "soup"):
-        steps.append(f"{serve} with the {base[0]}, topped with the {_join(herb)}.")
+        steps.append(f"{serve} with the {base[0]}, topped with the {joined(herb)}.")
     else:
-        steps.append(f"{serve}, scattered with the {_join(herb)}.")
+        steps.append(f"{serve}, scattered with the {joined(herb)}.")
     return steps, cook
 
 

@@ -47,6 +47,12 @@ def steer(rng, words, options, keep=0.85):
     return rng.choice(named) if named and rng.random() < keep else rng.choice(options)
 
 
+def joined(items):
+    """'a', 'a and b', 'a, b and c': a list as a sentence names it."""
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def gerund(verb):
     """walk -> walking, write -> writing, run -> running."""
     if verb.endswith("e") and not verb.endswith("ee"):
