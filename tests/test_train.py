@@ -116,7 +116,8 @@ def test_quality_while_training_logs_reports_and_leaves_the_training_as_it_was(t
     with open(os.path.join(checked, 'metrics.jsonl')) as f:
         rows = [r for r in map(json.loads, f) if 'well_formed' in r]
     assert [(r['iter'], r['tokens']) for r in rows] == [(5, 5 * 4 * 32), (10, 10 * 4 * 32)]
-    assert all(0 <= r['all_rules'] <= r['well_formed'] <= 1 and r['check_s'] > 0 for r in rows)
+    # check_s is recorded, not timed here: a report of 3 documents that end at once can round to 0.00 s
+    assert all(0 <= r['all_rules'] <= r['well_formed'] <= 1 and r['check_s'] >= 0 for r in rows)
     assert rows[0]['since_start_s'] < rows[1]['since_start_s']
 
 
