@@ -209,9 +209,19 @@ def code_skip_reason(name, text):
     return None
 
 
-def fim_split(window, rng):
+def fim_split(window, rng, spans="chars"):
     """(prefix, middle, suffix) with prefix + middle + suffix == window and a non-empty middle: two distinct
-    cut points drawn uniformly over the character positions, as in the FIM paper and StarCoder."""
+    cut points drawn uniformly over the character positions, as in the FIM paper and StarCoder; or with
+    spans="lines", whole lines: one line half the time, two a quarter, three an eighth..., placed anywhere,
+    the gap an editor's line completion leaves (the long spans of uniform cuts teach a small model to write
+    on past a one-line gap)."""
+    if spans == "lines":
+        lines = window.splitlines(keepends=True)
+        n = 1
+        while n < len(lines) and rng.random() < 0.5:
+            n += 1
+        first = rng.randrange(len(lines) - n + 1)
+        return "".join(lines[:first]), "".join(lines[first:first + n]), "".join(lines[first + n:])
     i, j = sorted(rng.sample(range(len(window) + 1), 2))
     return window[:i], window[i:j], window[j:]
 
@@ -248,7 +258,7 @@ def python_blocks_report(docs):
     return {"checked": len(blocks), "valid": sum(map(parses_as_python, blocks))}
 
 
-def code_documents(folder, extensions, per_file, max_chars, fim_rate, seed):
+def code_documents(folder, extensions, per_file, max_chars, fim_rate, seed, fim_spans="chars"):
     """Up to per_file windows of at most max_chars characters from each usable code file under folder, a
     share fim_rate of them as fill-in-the-middle documents -> (docs, report). The same seed gives the same
     documents. A Python file that does not parse is dropped (Python 2, a deliberately broken test file).
@@ -283,7 +293,7 @@ def code_documents(folder, extensions, per_file, max_chars, fim_rate, seed):
         for k in sorted(rng.sample(range(len(windows)), min(per_file, len(windows)))):
             doc = {"text": windows[k], "source": source, "kind": "code", "path": relpath, "fim": False}
             if rng.random() < fim_rate:
-                doc["segments"] = fim_segments(*fim_split(windows[k], rng))
+                doc["segments"] = fim_segments(*fim_split(windows[k], rng, fim_spans))
                 doc.update(text="".join(p for p, _ in doc["segments"]), fim=True)
             report["fim_docs" if doc["fim"] else "plain_docs"] += 1
             docs.append(doc)
@@ -555,14 +565,14 @@ def git_documents(repo, max_files, max_lines):
 def read_source(kind, path, opts, seed):
     """(docs, report) for one source; report also holds documents and tokens (an estimate) for budgets.
     opts: the settings of settings.py it uses: code_extensions ("py,js,..."), code_per_file, max_chars,
-    fim_rate, git_max_files, git_max_lines."""
+    fim_rate, fim_spans, git_max_files, git_max_lines."""
     if kind == "files":
         docs, report = file_documents(path, opts["max_chars"])
     elif kind == "code":
         extensions = opts["code_extensions"]
         extensions = extensions.split(",") if isinstance(extensions, str) else extensions
         docs, report = code_documents(path, extensions, opts["code_per_file"], opts["max_chars"],
-                                      opts["fim_rate"], seed)
+                                      opts["fim_rate"], seed, opts["fim_spans"])
     elif kind == "git":
         docs, report = git_documents(path, opts["git_max_files"], opts["git_max_lines"])
     elif kind == "chat":

@@ -239,7 +239,7 @@ def refine_solved_samples(samples, prompt, domain, shares, final_tokens, seed, p
 # -----------------------------------------------------------------------------
 # users' own text (corpora.py): read every source, redact, de-duplicate across sources, split, weight
 
-CORPUS_DATA_KEYS = ("sources", "code_extensions", "code_per_file", "max_chars", "fim_rate", "git_max_files",
+CORPUS_DATA_KEYS = ("sources", "code_extensions", "code_per_file", "max_chars", "fim_rate", "fim_spans", "git_max_files",
                     "git_max_lines", "redact", "max_tokens", "name")
 CORPUS_VAL_FRACTION = 0.15  # users' documents vary more than generated ones: a larger held-out share
 LENGTH_PERCENTILES = (50, 90, 95, 99)

@@ -37,6 +37,7 @@ code_extensions = 'py,js,ts,jsx,tsx,sql,css,html,md,sh,c,h,cpp,go,rs,java,rb'  #
 code_per_file = 6  # 'code': windows taken from each file
 max_chars = 1600  # 'code' windows and 'files' chunks: at most this many characters
 fim_rate = 0.5  # 'code': share of windows turned into fill-in-the-middle examples (the rest stay plain)
+fim_spans = 'chars'  # 'code': a FIM middle cut at any two characters (the FIM paper's), or 'lines': whole lines, mostly one
 git_max_files = 20  # 'git': skip commits touching more files than this
 git_max_lines = 400  # 'git': skip commits changing more lines than this
 redact = 'auto'  # e-mails, phones, IPs, keys, home-folder user names: 'auto' = in chat and git; True/False = all/none
@@ -157,7 +158,7 @@ CHOICES = {'size': tuple(gpt.PRESETS), 'tokenizer': TOKENIZER_KINDS,
            'generation_method': ('template', 'ollama', 'openai'), 'fallback': ('template', 'none'),
            'teacher_device': ('cpu', 'gpu'), 'device': ('auto', 'cpu', 'cuda', 'mps'),
            'dtype': ('auto', 'float32', 'bfloat16', 'float16'), 'compile': ('auto', True, False),
-           'redact': ('auto', True, False), 'optimizer': ('adamw', 'muon')}
+           'redact': ('auto', True, False), 'optimizer': ('adamw', 'muon'), 'fim_spans': ('chars', 'lines')}
 # (lowest, highest) allowed; None = no bound. Shapes may be 0, meaning the size preset's value.
 LIMITS = {**{k: (1, None) for k in ('batch_size', 'gradient_accumulation_steps', 'max_iters', 'eval_interval',
                                     'eval_iters', 'log_interval', 'concurrency', 'num_predict',

@@ -194,6 +194,18 @@ def test_fim_split_round_trips_with_a_non_empty_middle():
         for seed in range(40):
             prefix, middle, suffix = corpora.fim_split(window, random.Random(seed))
             assert prefix + middle + suffix == window and middle
+            prefix, middle, suffix = corpora.fim_split(window, random.Random(seed), "lines")
+            assert prefix + middle + suffix == window and middle
+            # whole lines: the gap opens at a line start and closes at one (or at the window's end)
+            assert (not prefix or prefix.endswith("\n")) and (not suffix or middle.endswith("\n"))
+
+
+def test_line_spans_are_mostly_one_line_placed_anywhere():
+    window = "".join(f"x{i} = {i}\n" for i in range(20))
+    splits = [corpora.fim_split(window, random.Random(seed), "lines") for seed in range(1000)]
+    lengths = [middle.count("\n") for _, middle, _ in splits]
+    assert 0.42 < lengths.count(1) / 1000 < 0.58 and 0.17 < lengths.count(2) / 1000 < 0.33
+    assert {prefix.count("\n") for prefix, middle, _ in splits if middle.count("\n") == 1} == set(range(20))
 
 
 def test_fim_document_is_prefix_suffix_middle_with_the_three_special_tokens(code_folder):
@@ -429,7 +441,7 @@ def test_redaction_finds_a_secret_that_the_fim_split_cut_in_two():
 
 
 def test_read_source_dispatches_and_reports_documents_and_tokens(code_folder):
-    opts = {"code_extensions": "py, .js", "code_per_file": 2, "max_chars": 200, "fim_rate": 0.5,
+    opts = {"code_extensions": "py, .js", "code_per_file": 2, "max_chars": 200, "fim_rate": 0.5, "fim_spans": "chars",
             "git_max_files": 5, "git_max_lines": 50}
     docs, report = corpora.read_source("code", code_folder, opts, seed=1)
     assert {d["path"] for d in docs} == {"app.py", "lib/util.js", "lib/shapes.py"}
