@@ -4,10 +4,14 @@ against the rules of their data (the quality report, quality.py), held-out gener
 (math: exact answers; code: pass@1 in the sandbox), and generation_info.json, the run's summary.
 sample.py --eval calls the same functions on any trained folder.
 """
+import difflib
 import itertools
 import json
 import os
+import random
+import re
 import sys
+import textwrap
 import time
 
 import numpy as np
@@ -17,9 +21,10 @@ import torch
 import quality
 from chats import jsonl_records, render_chat
 from common import quoted, write_atomic
+from corpora import parses_as_python
 from problems import MATH_LEVELS, generate_math_problems, problem_prompt
 from problems_code import CODE_LEVELS, generate_code_problems
-from tokenizer import END_TURN, encode_segments, encode_start
+from tokenizer import END_TURN, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX, encode_fim, encode_segments, encode_start
 from verify import check_code, check_math, extract_code
 
 EVAL_SEED_OFFSET = 7919  # held-out problems come from another seed than the training ones
@@ -71,12 +76,17 @@ def sample_documents(model, enc, device, n, seed, temperature, max_new_tokens=No
     return documents
 
 
+def eval_split(run, out_dir):
+    """The eval split a run on users' own text wrote beside its token files (data.py): eval[.NAME].jsonl."""
+    return os.path.join(run.get('dataset_dir') or out_dir, f"eval.{run['name']}.jsonl" if run.get('name') else 'eval.jsonl')
+
+
 def chat_openings(run, out_dir, enc, n):
     """A chat model's report samples replies, not documents: it learned to write the assistant's turns only,
     never to open a document. The first request of up to n held-out conversations (the eval split's
     'messages' records, eval.jsonl beside the run's token files), as token ids ending with the assistant's
     role token, as the chat loop asks; [] for a run on anything else."""
-    path = os.path.join(run.get('dataset_dir') or out_dir, f"eval.{run['name']}.jsonl" if run.get('name') else 'eval.jsonl')
+    path = eval_split(run, out_dir)
     if END_TURN not in enc._special_tokens or not os.path.exists(path):
         return []
     openings = []
@@ -90,10 +100,70 @@ def chat_openings(run, out_dir, enc, n):
     return openings
 
 
+FIM_WINDOW = re.compile(re.escape(FIM_PREFIX) + "(.*)" + re.escape(FIM_SUFFIX) + "(.*)" + re.escape(FIM_MIDDLE) + "(.*)", re.S)
+GAP_TOKENS = 64  # a cut line's middle gets this many tokens to end in
+
+
+def code_gaps(run, out_dir, enc, n, block_size):
+    """A code model is asked what fill-in-the-middle is for: the line missing from code it never saw. Up to
+    n held-out code windows (the eval split's code records), each with one non-blank line cut out, the line
+    chosen by the run's seed: [(prefix, line, suffix)] whose question fits the context with room for the
+    answer; [] for a run on anything else."""
+    path = eval_split(run, out_dir)
+    if FIM_MIDDLE not in enc._special_tokens or not os.path.exists(path):
+        return []
+    gaps = []
+    for k, record in jsonl_records(path):
+        if not str(record.get('source', '')).startswith('code:') or not isinstance(record.get('text'), str):
+            continue
+        cut = FIM_WINDOW.fullmatch(record['text'])  # a FIM record holds its window as prefix, suffix, middle
+        lines = (cut[1] + cut[3] + cut[2] if cut else record['text']).splitlines(keepends=True)
+        choices = [i for i, line in enumerate(lines) if line.strip()]
+        if not choices:
+            continue
+        i = random.Random(run['seed'] * 100_003 + k).choice(choices)
+        gap = ("".join(lines[:i]), lines[i], "".join(lines[i + 1:]))
+        if len(encode_fim(enc, gap[0], gap[2])) + GAP_TOKENS <= block_size:
+            gaps.append(gap)
+        if len(gaps) == n:
+            break
+    return gaps
+
+
+def gap_report(model, enc, device, gaps):
+    """How a code model fills held-out gaps, greedily, as the quality report: each middle ended, the line
+    word for word (exact_line), and where the window was Python that parses (dedented), whether it still
+    does with the model's middle (parses); edit_similarity is the mean character similarity of middle and
+    line (difflib's ratio), the partial credit code-completion benchmarks report beside exact match."""
+    middles = greedy_continuations(model, enc, device, [encode_fim(enc, p, s) for p, _, s in gaps], GAP_TOKENS)
+    results, similarity = [], []
+    for (prefix, line, suffix), (middle, ended) in zip(gaps, middles):
+        r = {'ended': ended, 'exact_line': middle == line}
+        if parses_as_python(textwrap.dedent(prefix + line + suffix)):
+            r['parses'] = parses_as_python(textwrap.dedent(prefix + middle + suffix))
+        results.append(r)
+        similarity.append(difflib.SequenceMatcher(None, middle, line).ratio())
+    n, checked = max(1, len(results)), [r['parses'] for r in results if 'parses' in r]
+    form = lambda r: r['ended'] and r.get('parses', True)
+    return {'documents': len(results), 'checked_as': 'middles of held-out code lines',
+            'rules': {'ended': round(sum(r['ended'] for r in results) / n, 4),
+                      **({'parses': round(sum(checked) / len(checked), 4)} if checked else {}),
+                      'exact_line': round(sum(r['exact_line'] for r in results) / n, 4)},
+            'parses_checked': len(checked), 'edit_similarity': round(sum(similarity) / n, 4),
+            'well_formed': round(sum(map(form, results)) / n, 4),
+            'all_rules': round(sum(form(r) and r['exact_line'] for r in results) / n, 4),
+            'failing_examples': [{'line': line, 'middle': middle}
+                                 for (_, line, _), (middle, _), r in zip(gaps, middles, results)
+                                 if not r['exact_line']][:3]}
+
+
 def sampled_report(run, out_dir, model, enc, device, n, domain):
-    """The quality report of n sampled documents, or for a chat model of its replies to n held-out requests,
-    each ending where the model ends its turn."""
+    """The quality report of n sampled documents; for a chat model, of its replies to n held-out requests,
+    each ending where the model ends its turn; for a code model, of its middles for n held-out gaps."""
     openings = chat_openings(run, out_dir, enc, n)
+    gaps = [] if openings else code_gaps(run, out_dir, enc, n, model.config.block_size)
+    if gaps:
+        return gap_report(model, enc, device, gaps)
     chat = {'starts': openings, 'stop_tokens': (enc._special_tokens[END_TURN],)} if openings else {}
     report = quality.quality_report(sample_documents(model, enc, device, n, run['seed'], run['sample_temperature'],
                                                      **chat), domain)
@@ -156,22 +226,30 @@ def held_out_problems(seed, n_per_level, levels, seen_prompts, generate=generate
 
 
 @torch.no_grad()
-def greedy_solutions(model, enc, device, problems, max_new_tokens, batch_size=64):
-    """[(problem, the model's greedy solution)]. Prompts of the same token length run as one batch (no
-    padding needed)."""
+def greedy_continuations(model, enc, device, starts, max_new_tokens, batch_size=64):
+    """The greedy continuation of each start (token ids) up to the end-of-document token, in the order
+    given: [(text, ended)], ended False when max_new_tokens ran out first. Starts of the same length run as
+    one batch (no padding needed)."""
     eot = enc.eot_token
     by_length = {}
-    for p in problems:
-        ids = [eot] + enc.encode_ordinary(problem_prompt(p["problem"]))  # as in training: after a document end
-        by_length.setdefault(len(ids), []).append((p, ids))
-    solved = []
+    for k, ids in enumerate(starts):
+        by_length.setdefault(len(ids), []).append(k)
+    texts = [None] * len(starts)
     for group in by_length.values():
-        for start in range(0, len(group), batch_size):
-            chunk = group[start:start + batch_size]
-            x = torch.tensor([ids for _, ids in chunk], dtype=torch.long, device=device)
+        for b in range(0, len(group), batch_size):
+            chunk = group[b:b + batch_size]
+            x = torch.tensor([starts[k] for k in chunk], dtype=torch.long, device=device)
             out = model.generate(x, max_new_tokens, temperature=0.0, stop_tokens=(eot,))[:, x.size(1):].tolist()
-            solved += [(p, enc.decode(new[:new.index(eot)] if eot in new else new)) for (p, _), new in zip(chunk, out)]
-    return solved
+            for k, new in zip(chunk, out):
+                texts[k] = (enc.decode(new[:new.index(eot)] if eot in new else new), eot in new)
+    return texts
+
+
+def greedy_solutions(model, enc, device, problems, max_new_tokens, batch_size=64):
+    """[(problem, the model's greedy solution)], each prompt after a document end, as in training."""
+    starts = [[enc.eot_token] + enc.encode_ordinary(problem_prompt(p["problem"])) for p in problems]
+    return [(p, text) for p, (text, _) in zip(problems, greedy_continuations(model, enc, device, starts,
+                                                                             max_new_tokens, batch_size))]
 
 
 def evaluate_math(model, enc, device, problems, max_new_tokens=200, batch_size=64):

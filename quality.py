@@ -73,5 +73,7 @@ def quality_report(documents, domain=None):
 def summary_line(report):
     """One line for the console: well-formed share, then each rule's pass rate."""
     rules = ", ".join(f"{k} {v:.0%}" for k, v in report["rules"].items())
+    if "edit_similarity" in report:  # a code model's gaps (evaluate.gap_report)
+        rules += f", parses checked on {report['parses_checked']}; edit similarity {report['edit_similarity']:.0%}"
     return (f"quality of {report['documents']} sampled {report['checked_as']}: {report['well_formed']:.0%} well-formed, "
             f"{report['all_rules']:.0%} pass every rule ({rules})")

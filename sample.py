@@ -29,7 +29,7 @@ from common import UserError, run_command
 from evaluate import eval_folder, folder_settings, quality_of_folder
 from huggingface import write_hf_folder
 from serve import serve
-from tokenizer import END_TURN, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX, encode_segments, encode_start, load_tokenizer
+from tokenizer import END_TURN, FIM_PREFIX, encode_fim, encode_segments, encode_start, load_tokenizer
 
 
 def load_model(out_dir, device, weights='best'):
@@ -112,9 +112,10 @@ def special_token(enc, name, what):
 def fill_in_the_middle(model, enc, prefix, suffix, args, generator, write=None):
     """The code between prefix and suffix, as the model was trained on it: prefix, suffix, then the middle
     (corpora.py's order)."""
-    ids = ([special_token(enc, FIM_PREFIX, 'fill-in-the-middle')] + enc.encode_ordinary(prefix)
-           + [enc._special_tokens[FIM_SUFFIX]] + enc.encode_ordinary(suffix) + [enc._special_tokens[FIM_MIDDLE]])
-    return stream_sample(model, enc, ids, args, generator, write)
+    special_token(enc, FIM_PREFIX, 'fill-in-the-middle')
+    # the three markers must stay in the context while the middle is written: code far from the gap goes first
+    room = model.config.block_size - min(args.max_new_tokens, model.config.block_size // 4)
+    return stream_sample(model, enc, encode_fim(enc, prefix, suffix, room), args, generator, write)
 
 
 def chat_loop(model, enc, args, generator, system=''):

@@ -178,6 +178,21 @@ def encode_start(enc, text):
     return enc.encode(text, allowed_special='all') if text else [enc.eot_token]
 
 
+def encode_fim(enc, prefix, suffix, max_len=None):
+    """The ids that ask a model trained on code sources for the middle between prefix and suffix, in the
+    order it learned (corpora.fim_segments: prefix, suffix, then the middle), after a document end as every
+    training document is. The middle it writes ends with <|endoftext|>. Past max_len ids, the code farthest
+    from the gap goes (the prefix's start, the suffix's end; the suffix keeps at least half the room)."""
+    specials = enc._special_tokens
+    before, after = enc.encode_ordinary(prefix), enc.encode_ordinary(suffix)
+    if max_len is not None and len(before) + len(after) + 4 > max_len:
+        room = max(0, max_len - 4)
+        keep_after = min(len(after), max(room // 2, room - len(before)))
+        before, after = before[len(before) - min(len(before), room - keep_after):], after[:keep_after]
+    return ([enc.eot_token, specials[FIM_PREFIX]] + before + [specials[FIM_SUFFIX]] + after
+            + [specials[FIM_MIDDLE]])
+
+
 def tokenizer_json(enc):
     """enc as the text of a tokenizer.json: {"type": "gpt2"}, a BPE's pattern, base64 token bytes by rank and
     specials, or GPT-1's vocabulary and merges. The same tokenizer always gives the same text."""

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -272,13 +273,19 @@ def test_fim_prompt_is_prefix_then_suffix_then_middle(corpus_model):
     original = sample.stream_sample
     sample.stream_sample = fake_stream
     try:
-        sample.fill_in_the_middle(model, enc, "a = 1\n", "print(a)\n", None, None)
+        sample.fill_in_the_middle(model, enc, "a = 1\n", "print(a)\n", SimpleNamespace(max_new_tokens=8), None)
+        short = seen["ids"]
+        # code longer than the context loses what is farthest from the gap, never the markers
+        sample.fill_in_the_middle(model, enc, "a = 1\n" * 500, "print(a)\n" * 500, SimpleNamespace(max_new_tokens=8), None)
+        long = seen["ids"]
     finally:
         sample.stream_sample = original
-    ids = seen["ids"]
     p, s, m = (enc._special_tokens[t] for t in (FIM_PREFIX, FIM_SUFFIX, FIM_MIDDLE))
-    assert ids[0] == p and ids[-1] == m
-    assert enc.decode(ids[1:ids.index(s)]) == "a = 1\n" and enc.decode(ids[ids.index(s) + 1:-1]) == "print(a)\n"
+    # after a document end, as every training document starts
+    assert short[:2] == [enc.eot_token, p] and short[-1] == m
+    assert enc.decode(short[2:short.index(s)]) == "a = 1\n" and enc.decode(short[short.index(s) + 1:-1]) == "print(a)\n"
+    assert len(long) <= model.config.block_size - 8 and long[:2] == [enc.eot_token, p] and long[-1] == m
+    assert enc.decode(long[2:long.index(s)]).endswith("a = 1\n") and enc.decode(long[long.index(s) + 1:-1]).startswith("print(a)\n")
 
 
 # -----------------------------------------------------------------------------
@@ -364,3 +371,53 @@ def test_a_chat_models_quality_report_checks_its_replies_to_held_out_requests(co
         report = json.load(f)
     # a chat model learned to write replies, never to open a document: the report asks it what a user would
     assert report["checked_as"] == "replies to held-out chat requests" and report["documents"] == 2
+
+
+def test_a_code_models_quality_report_fills_lines_cut_from_held_out_windows(tmp_path):
+    import evaluate
+    import sample
+    import train
+    code = write_code_folder(str(tmp_path / "repo"))
+    out, model_dir = str(tmp_path / "data"), str(tmp_path / "model")
+    data.prepare_data(cfg_for(f"code:{code}", fim_rate=0.5, max_chars=120), out, log=lambda *a: None)
+    train.main([f"--dataset_dir={out}", f"--out_dir={model_dir}", "--max_iters=4", "--eval_interval=2",
+                "--quality_samples=3"] + TINY_MODEL_FLAGS[:3] + ["--block_size=96"] + TINY_MODEL_FLAGS[4:])
+    with open(os.path.join(model_dir, "quality.json")) as f:
+        report = json.load(f)
+    # a code model is asked for what fill-in-the-middle is for: a line missing from code it never saw
+    assert report["checked_as"] == "middles of held-out code lines" and report["documents"] == 3
+    assert set(report["rules"]) >= {"ended", "exact_line"} and 0 <= report["edit_similarity"] <= 1
+    model, enc = sample.load_model(model_dir, "cpu")
+    run = evaluate.folder_settings(model_dir)
+    gaps = evaluate.code_gaps(run, model_dir, enc, 3, model.config.block_size)
+    windows = []
+    with open(os.path.join(out, "eval.jsonl")) as f:
+        for text in (json.loads(line)["text"] for line in f):
+            if text.startswith(FIM_PREFIX):  # stored as prefix, suffix, middle
+                before, rest = text[len(FIM_PREFIX):].split(FIM_SUFFIX)
+                after, middle = rest.split(FIM_MIDDLE)
+                text = before + middle + after
+            windows.append(text)
+    assert len(gaps) == 3
+    for prefix, line, suffix in gaps:  # each gap is one non-blank line of a held-out window
+        assert line.strip() and line.count("\n") <= 1 and prefix + line + suffix in windows
+    assert evaluate.code_gaps(run, model_dir, enc, 3, model.config.block_size) == gaps  # the run's seed picks them
+
+
+def test_the_gap_report_scores_exact_lines_and_parsing(monkeypatch):
+    import evaluate
+    gaps = [("def f(x):\n", "    return x + 1\n", "\nprint(f(2))\n"), ("a = [\n", "    1, 2,\n", "]\n")]
+    model = SimpleNamespace(config=SimpleNamespace(block_size=256))
+    enc = SimpleNamespace(eot_token=0, _special_tokens={FIM_PREFIX: 1, FIM_SUFFIX: 2, FIM_MIDDLE: 3},
+                          encode_ordinary=lambda text: [5] * len(text))
+
+    def answers(middles):
+        monkeypatch.setattr(evaluate, "greedy_continuations", lambda *a, **k: middles)
+        return evaluate.gap_report(model, enc, "cpu", gaps)
+    right = answers([("    return x + 1\n", True), ("    1, 2,\n", True)])
+    assert right["rules"] == {"ended": 1.0, "parses": 1.0, "exact_line": 1.0} and right["all_rules"] == 1.0
+    assert right["edit_similarity"] == 1.0 and right["parses_checked"] == 2
+    wrong = answers([("    return x +\n", True), ("    3, 4,\n", False)])
+    # a middle that breaks the code, one that parses but is another line and never ended
+    assert wrong["rules"] == {"ended": 0.5, "parses": 0.5, "exact_line": 0.0} and wrong["well_formed"] == 0.0
+    assert 0.5 < wrong["edit_similarity"] < 1 and wrong["failing_examples"][0]["middle"] == "    return x +\n"
