@@ -233,6 +233,16 @@ def fim_segments(prefix, middle, suffix):
     return [[p, True] for p in pieces if p]
 
 
+def code_window(text):
+    """The window a code document's text came from: a fill-in-the-middle text (fim_segments') put back in
+    order, prefix + middle + suffix; a plain one as it is."""
+    if not text.startswith(FIM_PREFIX) or FIM_SUFFIX not in text or FIM_MIDDLE not in text:
+        return text
+    prefix, _, rest = text[len(FIM_PREFIX):].partition(FIM_SUFFIX)
+    suffix, _, middle = rest.partition(FIM_MIDDLE)
+    return prefix + middle + suffix
+
+
 LANGUAGES = {"py": "Python", "js": "JavaScript", "jsx": "JavaScript", "ts": "TypeScript", "tsx": "TypeScript",
              "sql": "SQL", "css": "CSS", "html": "HTML", "md": "Markdown", "sh": "Shell", "c": "C", "h": "C",
              "cpp": "C++", "hpp": "C++", "cc": "C++", "go": "Go", "rs": "Rust", "java": "Java", "rb": "Ruby"}

@@ -9,7 +9,6 @@ import itertools
 import json
 import os
 import random
-import re
 import sys
 import textwrap
 import time
@@ -21,10 +20,10 @@ import torch
 import quality
 from chats import jsonl_records, render_chat
 from common import quoted, write_atomic
-from corpora import parses_as_python
+from corpora import code_window, parses_as_python
 from problems import MATH_LEVELS, generate_math_problems, problem_prompt
 from problems_code import CODE_LEVELS, generate_code_problems
-from tokenizer import END_TURN, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX, encode_fim, encode_segments, encode_start
+from tokenizer import END_TURN, encode_fim, encode_segments, encode_start
 from verify import check_code, check_math, extract_code
 
 EVAL_SEED_OFFSET = 7919  # held-out problems come from another seed than the training ones
@@ -100,31 +99,25 @@ def chat_openings(run, out_dir, enc, n):
     return openings
 
 
-FIM_WINDOW = re.compile(re.escape(FIM_PREFIX) + "(.*)" + re.escape(FIM_SUFFIX) + "(.*)" + re.escape(FIM_MIDDLE) + "(.*)", re.S)
 GAP_TOKENS = 64  # a cut line's middle gets this many tokens to end in
 
 
-def code_gaps(run, out_dir, enc, n, block_size):
+def code_gaps(run, out_dir, n):
     """A code model is asked what fill-in-the-middle is for: the line missing from code it never saw. Up to
     n held-out code windows (the eval split's code records), each with one non-blank line cut out, the line
-    chosen by the run's seed: [(prefix, line, suffix)] whose question fits the context with room for the
-    answer; [] for a run on anything else."""
+    chosen by the run's seed: [(prefix, line, suffix)]; [] for a run on anything else."""
     path = eval_split(run, out_dir)
-    if FIM_MIDDLE not in enc._special_tokens or not os.path.exists(path):
+    if not os.path.exists(path):
         return []
     gaps = []
     for k, record in jsonl_records(path):
         if not str(record.get('source', '')).startswith('code:') or not isinstance(record.get('text'), str):
             continue
-        cut = FIM_WINDOW.fullmatch(record['text'])  # a FIM record holds its window as prefix, suffix, middle
-        lines = (cut[1] + cut[3] + cut[2] if cut else record['text']).splitlines(keepends=True)
+        lines = code_window(record['text']).splitlines(keepends=True)
         choices = [i for i, line in enumerate(lines) if line.strip()]
-        if not choices:
-            continue
-        i = random.Random(run['seed'] * 100_003 + k).choice(choices)
-        gap = ("".join(lines[:i]), lines[i], "".join(lines[i + 1:]))
-        if len(encode_fim(enc, gap[0], gap[2])) + GAP_TOKENS <= block_size:
-            gaps.append(gap)
+        if choices:
+            i = random.Random(run['seed'] * 100_003 + k).choice(choices)
+            gaps.append(("".join(lines[:i]), lines[i], "".join(lines[i + 1:])))
         if len(gaps) == n:
             break
     return gaps
@@ -135,7 +128,8 @@ def gap_report(model, enc, device, gaps):
     word for word (exact_line), and where the window was Python that parses (dedented), whether it still
     does with the model's middle (parses); edit_similarity is the mean character similarity of middle and
     line (difflib's ratio), the partial credit code-completion benchmarks report beside exact match."""
-    middles = greedy_continuations(model, enc, device, [encode_fim(enc, p, s) for p, _, s in gaps], GAP_TOKENS)
+    room = model.config.block_size - GAP_TOKENS  # asked as sample.py asks: code far from the gap goes first
+    middles = greedy_continuations(model, enc, device, [encode_fim(enc, p, s, room) for p, _, s in gaps], GAP_TOKENS)
     results, similarity = [], []
     for (prefix, line, suffix), (middle, ended) in zip(gaps, middles):
         r = {'ended': ended, 'exact_line': middle == line}
@@ -161,7 +155,7 @@ def sampled_report(run, out_dir, model, enc, device, n, domain):
     """The quality report of n sampled documents; for a chat model, of its replies to n held-out requests,
     each ending where the model ends its turn; for a code model, of its middles for n held-out gaps."""
     openings = chat_openings(run, out_dir, enc, n)
-    gaps = [] if openings else code_gaps(run, out_dir, enc, n, model.config.block_size)
+    gaps = [] if openings else code_gaps(run, out_dir, n)
     if gaps:
         return gap_report(model, enc, device, gaps)
     chat = {'starts': openings, 'stop_tokens': (enc._special_tokens[END_TURN],)} if openings else {}

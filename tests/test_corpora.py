@@ -218,6 +218,9 @@ def test_fim_document_is_prefix_suffix_middle_with_the_three_special_tokens(code
         prefix, suffix, middle = d["text"][len(FIM_PREFIX):].partition(FIM_SUFFIX)[0], \
             *d["text"].partition(FIM_SUFFIX)[2].split(FIM_MIDDLE)
         assert middle and prefix + middle + suffix in sources[d["path"]]
+        assert corpora.code_window(d["text"]) == prefix + middle + suffix  # what the code report cuts lines from
+    plain, _ = code_docs(code_folder, per_file=10, fim_rate=0.0)
+    assert all(corpora.code_window(d["text"]) == d["text"] for d in plain)
 
 
 def test_code_folder_without_matching_files_is_a_user_error(tmp_path):

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+import corpora
 import data
 import settings
 import templates
@@ -375,7 +376,6 @@ def test_a_chat_models_quality_report_checks_its_replies_to_held_out_requests(co
 
 def test_a_code_models_quality_report_fills_lines_cut_from_held_out_windows(tmp_path):
     import evaluate
-    import sample
     import train
     code = write_code_folder(str(tmp_path / "repo"))
     out, model_dir = str(tmp_path / "data"), str(tmp_path / "model")
@@ -387,21 +387,14 @@ def test_a_code_models_quality_report_fills_lines_cut_from_held_out_windows(tmp_
     # a code model is asked for what fill-in-the-middle is for: a line missing from code it never saw
     assert report["checked_as"] == "middles of held-out code lines" and report["documents"] == 3
     assert set(report["rules"]) >= {"ended", "exact_line"} and 0 <= report["edit_similarity"] <= 1
-    model, enc = sample.load_model(model_dir, "cpu")
     run = evaluate.folder_settings(model_dir)
-    gaps = evaluate.code_gaps(run, model_dir, enc, 3, model.config.block_size)
-    windows = []
+    gaps = evaluate.code_gaps(run, model_dir, 3)
     with open(os.path.join(out, "eval.jsonl")) as f:
-        for text in (json.loads(line)["text"] for line in f):
-            if text.startswith(FIM_PREFIX):  # stored as prefix, suffix, middle
-                before, rest = text[len(FIM_PREFIX):].split(FIM_SUFFIX)
-                after, middle = rest.split(FIM_MIDDLE)
-                text = before + middle + after
-            windows.append(text)
+        windows = [corpora.code_window(json.loads(line)["text"]) for line in f]
     assert len(gaps) == 3
     for prefix, line, suffix in gaps:  # each gap is one non-blank line of a held-out window
         assert line.strip() and line.count("\n") <= 1 and prefix + line + suffix in windows
-    assert evaluate.code_gaps(run, model_dir, enc, 3, model.config.block_size) == gaps  # the run's seed picks them
+    assert evaluate.code_gaps(run, model_dir, 3) == gaps  # the run's seed picks them
 
 
 def test_the_gap_report_scores_exact_lines_and_parsing(monkeypatch):
