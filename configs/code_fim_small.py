@@ -14,8 +14,8 @@ final_tokens = 5_000_000
 max_chars = 700  # windows of ~200 tokens fit the 256-token context whole: prefix, suffix and middle together
 fim_rate = 0.5  # half the windows become fill-in-the-middle examples, the rest stay left-to-right code
 # Whole-line middles, mostly one line: with the paper's character spans (a third of the window on average)
-# a small model wrote on past a one-line gap: after 1,000 iterations it ended 17% of its middles within 64
-# tokens, 37% with these.
+# a small model wrote on past a one-line gap: after 1,000 iterations it ended 24% of its middles for 400
+# held-out lines within 64 tokens, 33% with these (similarity 12% and 18%).
 fim_spans = 'lines'
 # The 4M shape trains on 2.4 times the tokens a second of 12M's (11,400 vs 4,800 on a 2-core AMD EPYC).
 size = '4M'
