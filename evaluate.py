@@ -4,6 +4,7 @@ against the rules of their data (the quality report, quality.py), held-out gener
 (math: exact answers; code: pass@1 in the sandbox), and generation_info.json, the run's summary.
 sample.py --eval calls the same functions on any trained folder.
 """
+import collections
 import difflib
 import itertools
 import json
@@ -75,9 +76,10 @@ def sample_documents(model, enc, device, n, seed, temperature, max_new_tokens=No
     return documents
 
 
-def eval_split(run, out_dir):
-    """The eval split a run on users' own text wrote beside its token files (data.py): eval[.NAME].jsonl."""
-    return os.path.join(run.get('dataset_dir') or out_dir, f"eval.{run['name']}.jsonl" if run.get('name') else 'eval.jsonl')
+def eval_split(run, out_dir, split='eval'):
+    """A split a run on users' own text wrote beside its token files (data.py): eval[.NAME].jsonl, or
+    train[.NAME].jsonl with split='train'."""
+    return os.path.join(run.get('dataset_dir') or out_dir, f"{split}.{run['name']}.jsonl" if run.get('name') else f'{split}.jsonl')
 
 
 def chat_openings(run, out_dir, enc, n):
@@ -99,6 +101,12 @@ def chat_openings(run, out_dir, enc, n):
     return openings
 
 
+def code_windows(path):
+    """The code windows of a split file (FIM records put back in order)."""
+    return [code_window(record['text']) for _, record in jsonl_records(path)
+            if str(record.get('source', '')).startswith('code:') and isinstance(record.get('text'), str)]
+
+
 GAP_TOKENS = 64  # a cut line's middle gets this many tokens to end in
 
 
@@ -110,10 +118,8 @@ def code_gaps(run, out_dir, n):
     if not os.path.exists(path):
         return []
     gaps = []
-    for k, record in jsonl_records(path):
-        if not str(record.get('source', '')).startswith('code:') or not isinstance(record.get('text'), str):
-            continue
-        lines = code_window(record['text']).splitlines(keepends=True)
+    for k, window in enumerate(code_windows(path), 1):
+        lines = window.splitlines(keepends=True)
         choices = [i for i, line in enumerate(lines) if line.strip()]
         if choices:
             i = random.Random(run['seed'] * 100_003 + k).choice(choices)
@@ -123,11 +129,31 @@ def code_gaps(run, out_dir, n):
     return gaps
 
 
-def gap_report(model, enc, device, gaps):
+def next_line_lookup(train_windows, gaps):
+    """The share of gaps a lookup table fills word for word: the line that most often follows the gap's
+    previous line (stripped; the window's start for a first line) in the training windows. It knows no
+    more than which line comes after which, so a model below it has not learned even the repository's
+    idioms (`try:`, `return self`); copies of code within a repository lift it."""
+    wanted = {prefix.splitlines()[-1].strip() if prefix else None for prefix, _, _ in gaps}
+    following = {}
+    for window in train_windows:
+        lines = window.splitlines(keepends=True)
+        for previous, line in zip([None] + [x.strip() for x in lines], lines):
+            if previous in wanted and line.strip():
+                following.setdefault(previous, collections.Counter())[line] += 1
+    filled = 0
+    for prefix, line, _ in gaps:
+        counts = following.get(prefix.splitlines()[-1].strip() if prefix else None)
+        filled += bool(counts) and counts.most_common(1)[0][0] == line
+    return round(filled / max(1, len(gaps)), 4)
+
+
+def gap_report(model, enc, device, gaps, train_windows=()):
     """How a code model fills held-out gaps, greedily, as the quality report: each middle ended, the line
     word for word (exact_line), and where the window was Python that parses (dedented), whether it still
     does with the model's middle (parses); edit_similarity is the mean character similarity of middle and
-    line (difflib's ratio), the partial credit code-completion benchmarks report beside exact match."""
+    line (difflib's ratio), the partial credit code-completion benchmarks report beside exact match. With
+    the training split's windows, next_line_lookup says how often a table of its next lines fills the gap."""
     room = model.config.block_size - GAP_TOKENS  # asked as sample.py asks: code far from the gap goes first
     middles = greedy_continuations(model, enc, device, [encode_fim(enc, p, s, room) for p, _, s in gaps], GAP_TOKENS)
     results, similarity = [], []
@@ -146,6 +172,7 @@ def gap_report(model, enc, device, gaps):
             'parses_checked': len(checked), 'edit_similarity': round(sum(similarity) / n, 4),
             'well_formed': round(sum(map(form, results)) / n, 4),
             'all_rules': round(sum(form(r) and r['exact_line'] for r in results) / n, 4),
+            **({'next_line_lookup': next_line_lookup(train_windows, gaps)} if train_windows else {}),
             'failing_examples': [{'line': line, 'middle': middle}
                                  for (_, line, _), (middle, _), r in zip(gaps, middles, results)
                                  if not r['exact_line']][:3]}
@@ -157,7 +184,8 @@ def sampled_report(run, out_dir, model, enc, device, n, domain):
     openings = chat_openings(run, out_dir, enc, n)
     gaps = [] if openings else code_gaps(run, out_dir, n)
     if gaps:
-        return gap_report(model, enc, device, gaps)
+        train_path = eval_split(run, out_dir, 'train')
+        return gap_report(model, enc, device, gaps, code_windows(train_path) if os.path.exists(train_path) else ())
     chat = {'starts': openings, 'stop_tokens': (enc._special_tokens[END_TURN],)} if openings else {}
     report = quality.quality_report(sample_documents(model, enc, device, n, run['seed'], run['sample_temperature'],
                                                      **chat), domain)

@@ -75,5 +75,7 @@ def summary_line(report):
     rules = ", ".join(f"{k} {v:.0%}" for k, v in report["rules"].items())
     if "edit_similarity" in report:  # a code model's gaps (evaluate.gap_report)
         rules += f", parses checked on {report['parses_checked']}; edit similarity {report['edit_similarity']:.0%}"
+        if "next_line_lookup" in report:
+            rules += f"; a lookup of the training split's next lines fills {report['next_line_lookup']:.0%}"
     return (f"quality of {report['documents']} sampled {report['checked_as']}: {report['well_formed']:.0%} well-formed, "
             f"{report['all_rules']:.0%} pass every rule ({rules})")

@@ -387,6 +387,7 @@ def test_a_code_models_quality_report_fills_lines_cut_from_held_out_windows(tmp_
     # a code model is asked for what fill-in-the-middle is for: a line missing from code it never saw
     assert report["checked_as"] == "middles of held-out code lines" and report["documents"] == 3
     assert set(report["rules"]) >= {"ended", "exact_line"} and 0 <= report["edit_similarity"] <= 1
+    assert 0 <= report["next_line_lookup"] <= 1  # the baseline, from the train split beside the token files
     run = evaluate.folder_settings(model_dir)
     gaps = evaluate.code_gaps(run, model_dir, 3)
     with open(os.path.join(out, "eval.jsonl")) as f:
@@ -414,3 +415,16 @@ def test_the_gap_report_scores_exact_lines_and_parsing(monkeypatch):
     # a middle that breaks the code, one that parses but is another line and never ended
     assert wrong["rules"] == {"ended": 0.5, "parses": 0.5, "exact_line": 0.0} and wrong["well_formed"] == 0.0
     assert 0.5 < wrong["edit_similarity"] < 1 and wrong["failing_examples"][0]["middle"] == "    return x +\n"
+
+
+def test_the_next_line_lookup_fills_a_gap_with_the_line_that_most_often_follows_the_one_before():
+    import evaluate
+    train_windows = ["try:\n    x = f()\nexcept KeyError:\n    pass\n", "try:\n    x = f()\n",
+                     "try:\n    y = g()\n", "import os\nimport sys\n"]
+    commonest = ("def h():\n    try:\n", "    x = f()\n", "    except:\n")  # after `try:` twice, `y = g()` once
+    rarer = ("try:\n", "    y = g()\n", "")
+    first = ("", "try:\n", "    z = 1\n")  # a window's first line: the commonest first line
+    unseen = ("while True:\n", "    break\n", "")
+    assert evaluate.next_line_lookup(train_windows, [commonest]) == 1.0
+    assert evaluate.next_line_lookup(train_windows, [rarer, unseen]) == 0.0
+    assert evaluate.next_line_lookup(train_windows, [first, commonest, rarer, unseen]) == 0.5
