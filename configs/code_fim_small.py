@@ -12,7 +12,9 @@ code_extensions = 'py'
 code_per_file = 40
 final_tokens = 5_000_000
 max_chars = 700  # windows of ~200 tokens fit the 256-token context whole: prefix, suffix and middle together
-fim_rate = 0.5  # half the windows become fill-in-the-middle examples, the rest stay left-to-right code
+# Nine windows in ten become fill-in-the-middle examples (the rest stay left-to-right code): with 0.5 the
+# preset filled none of 400 held-out lines; see the README's reading of this preset for each change alone.
+fim_rate = 0.9
 # Whole-line middles, mostly one line: with the paper's character spans (a third of the window on average)
 # a small model wrote on past a one-line gap: after 1,000 iterations it ended 24% of its middles for 400
 # held-out lines within 64 tokens, 33% with these (similarity 12% and 18%).
@@ -22,6 +24,10 @@ size = '4M'
 # Pre-LayerNorm (GPT-2's block): GPT-1's post-LayerNorm block sat at the unigram loss on this code at 12M.
 norm_first = True
 batch_size = 16
+# Muon for the blocks' matrices: val loss 2.65 vs AdamW's 3.02 after 2,000 iterations here. torch.compile
+# pays for Muon's extra time (1.15x the tokens a second at this shape; eager with a warning where it cannot).
+optimizer = 'muon'
+compile = True
 max_iters = 2000
 learning_rate = 2e-3
 warmup_iters = 50
