@@ -2,7 +2,8 @@
 # standard library of the Python running it (found through sysconfig), so it works offline.
 #   python train.py configs/code_fim_small.py
 #   python sample.py --out_dir=<the folder> --fim_prefix="def mean(xs):" --fim_suffix="    return total / n"
-# Its quality report fills 100 lines cut from held-out windows (README, "How good is the model").
+# Its quality report fills 100 lines cut from held-out windows (README, "How good is the model"). In a CPU
+# preset's 13 minutes the model writes lines shaped like the code around the gap, seldom the right one.
 import sysconfig
 
 sources = 'code:' + sysconfig.get_paths()['stdlib']
