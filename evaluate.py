@@ -134,7 +134,8 @@ def next_line_lookup(train_windows, gaps):
     previous line (stripped; the window's start for a first line) in the training windows. It knows no
     more than which line comes after which, so a model below it has not learned even the repository's
     idioms (`try:`, `return self`); copies of code within a repository lift it."""
-    wanted = {prefix.splitlines()[-1].strip() if prefix else None for prefix, _, _ in gaps}
+    before = lambda prefix: prefix.splitlines()[-1].strip() if prefix else None
+    wanted = {before(prefix) for prefix, _, _ in gaps}
     following = {}
     for window in train_windows:
         lines = window.splitlines(keepends=True)
@@ -143,7 +144,7 @@ def next_line_lookup(train_windows, gaps):
                 following.setdefault(previous, collections.Counter())[line] += 1
     filled = 0
     for prefix, line, _ in gaps:
-        counts = following.get(prefix.splitlines()[-1].strip() if prefix else None)
+        counts = following.get(before(prefix))
         filled += bool(counts) and counts.most_common(1)[0][0] == line
     return round(filled / max(1, len(gaps)), 4)
 
