@@ -367,5 +367,19 @@ def after_training(model, enc, cfg, device, data_info, training, t_start, log=pr
     log(f"\ndone in {info['total_seconds']:.0f}s. Everything is in {out}/ (ckpt.pt, model.safetensors, config.json, "
         f"tokenizer.json, metrics.jsonl, loss.svg, {'quality.json, ' if check_documents else ''}"
         f"generation_info.json).\n"
-        f"Next: python sample.py --out_dir={quoted(out)}")
+        f"Next: {next_command(cfg, data_info)}")
     return info
+
+
+def next_command(cfg, data_info):
+    """How to ask the model for what it was trained on: a chat loop for chats, a middle for code trained on
+    fill-in-the-middle examples, text from nothing for the rest. A run on a prepared dataset_dir reads what
+    its data steps reported there."""
+    prepared = os.path.join(cfg['dataset_dir'], 'data_info.json') if cfg.get('dataset_dir') else ''
+    if not data_info and os.path.exists(prepared):
+        with open(prepared, encoding='utf-8') as f:
+            data_info = json.load(f)
+    documents = data_info.get('documents') if isinstance(data_info.get('documents'), dict) else {}
+    ask = (' --chat' if (documents.get('by_kind') or {}).get('chat') else
+           ' --fim_prefix=FILE:head.py --fim_suffix=FILE:tail.py' if documents.get('fim') else '')
+    return f"python sample.py --out_dir={quoted(cfg['out_dir'])}{ask}"

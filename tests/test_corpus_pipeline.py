@@ -374,7 +374,7 @@ def test_a_chat_models_quality_report_checks_its_replies_to_held_out_requests(co
     assert report["checked_as"] == "replies to held-out chat requests" and report["documents"] == 2
 
 
-def test_a_code_models_quality_report_fills_lines_cut_from_held_out_windows(tmp_path):
+def test_a_code_models_quality_report_fills_lines_cut_from_held_out_windows(tmp_path, capsys):
     import evaluate
     import train
     code = write_code_folder(str(tmp_path / "repo"))
@@ -388,6 +388,8 @@ def test_a_code_models_quality_report_fills_lines_cut_from_held_out_windows(tmp_
     assert report["checked_as"] == "middles of held-out code lines" and report["documents"] == 3
     assert set(report["rules"]) >= {"ended", "exact_line"} and 0 <= report["edit_similarity"] <= 1
     assert 0 <= report["next_line_lookup"] <= 1  # the baseline, from the train split beside the token files
+    # the closing line says how to ask a code model for a middle
+    assert f"Next: python sample.py --out_dir={model_dir} --fim_prefix=" in capsys.readouterr().out
     run = evaluate.folder_settings(model_dir)
     gaps = evaluate.code_gaps(run, model_dir, 3)
     with open(os.path.join(out, "eval.jsonl")) as f:
@@ -428,3 +430,14 @@ def test_the_next_line_lookup_fills_a_gap_with_the_line_that_most_often_follows_
     assert evaluate.next_line_lookup(train_windows, [commonest]) == 1.0
     assert evaluate.next_line_lookup(train_windows, [rarer, unseen]) == 0.0
     assert evaluate.next_line_lookup(train_windows, [first, commonest, rarer, unseen]) == 0.5
+
+
+def test_the_next_command_asks_a_model_for_what_it_was_trained_on():
+    import evaluate
+    run = {"out_dir": "m", "dataset_dir": ""}
+    chats = {"documents": {"by_kind": {"chat": 30, "files": 5}, "fim": 0}}
+    code = {"documents": {"by_kind": {"code": 30}, "fim": 12}}
+    assert evaluate.next_command(run, chats) == "python sample.py --out_dir=m --chat"
+    assert evaluate.next_command(run, code).startswith("python sample.py --out_dir=m --fim_prefix=")
+    for text in ({"documents": {"by_kind": {"code": 30}, "fim": 0}}, {"documents": {"generated": 9}}, {}):
+        assert evaluate.next_command(run, text) == "python sample.py --out_dir=m"
