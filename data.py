@@ -477,6 +477,16 @@ def longer_than_context_note(what, tokens, cfg, shorten):
             f"never sees a whole one; {fix}")
 
 
+def saved_data_info(folder):
+    """What the data steps that wrote folder reported (its data_info.json); {} where there is none to read
+    (a nanoGPT folder, a damaged file)."""
+    try:
+        with open(os.path.join(folder, "data_info.json"), encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
 def prepare_data(cfg, out_dir, log=print):
     """Run the data steps for cfg into out_dir and return (and save as data_info.json) what they did.
 
@@ -492,11 +502,7 @@ def prepare_data(cfg, out_dir, log=print):
     key = data_key(cfg)
     info_path = os.path.join(out_dir, "data_info.json")
     if all(os.path.exists(os.path.join(out_dir, f)) for f in ("data_info.json", "meta.json", "train.bin", "val.bin")):
-        try:
-            with open(info_path, encoding="utf-8") as f:
-                saved = json.load(f)
-        except (OSError, ValueError):
-            saved = {}
+        saved = saved_data_info(out_dir)
         if saved.get("data_key") == key:
             _check_train_size(load_meta(out_dir), cfg)
             log(f"data: reusing the dataset in {out_dir} (same data settings, key {key})")

@@ -300,7 +300,8 @@ def eval_folder(out_dir, kind, model, enc, device, n_per_level, log=print):
     all_levels, generate, evaluate = {'math': (MATH_LEVELS, generate_math_problems, evaluate_math),
                                       'code': (CODE_LEVELS, generate_code_problems, evaluate_code)}[kind]
     levels = tuple(level for level in all_levels if level <= cfg.get('max_level', all_levels[-1]))
-    problems = held_out_problems(cfg['seed'], n_per_level, levels, trained_prompts(out_dir), generate)
+    problems = held_out_problems(cfg['seed'], n_per_level, levels, trained_prompts(cfg.get('dataset_dir') or out_dir),
+                                 generate)
     result = evaluate(model, enc, device, problems)
     result['seed'] = cfg['seed'] + EVAL_SEED_OFFSET
     for level, row in result['levels'].items():
@@ -332,9 +333,10 @@ def evaluate_code(model, enc, device, problems, max_new_tokens=192, batch_size=6
     return {"levels": dict(sorted(levels.items())), "reasons": reasons, "examples": examples}
 
 
-def trained_prompts(out_dir):
-    """The problem prompts of a folder's training data (dataset.jsonl), so held-out problems avoid them."""
-    path = os.path.join(out_dir, 'dataset.jsonl')
+def trained_prompts(data_dir):
+    """The problem prompts of the training data in the folder the data steps wrote (dataset.jsonl), so
+    held-out problems avoid them."""
+    path = os.path.join(data_dir, 'dataset.jsonl')
     if not os.path.exists(path):
         return set()
     with open(path, encoding='utf-8') as f:
@@ -373,12 +375,7 @@ def after_training(model, enc, cfg, device, data_info, training, t_start, log=pr
 
 def next_command(cfg, data_info):
     """How to ask the model for what it was trained on: a chat loop for chats, a middle for code trained on
-    fill-in-the-middle examples, text from nothing for the rest. A run on a prepared dataset_dir reads what
-    its data steps reported there."""
-    prepared = os.path.join(cfg['dataset_dir'], 'data_info.json') if cfg.get('dataset_dir') else ''
-    if not data_info and os.path.exists(prepared):
-        with open(prepared, encoding='utf-8') as f:
-            data_info = json.load(f)
+    fill-in-the-middle examples, text from nothing for the rest."""
     documents = data_info.get('documents') if isinstance(data_info.get('documents'), dict) else {}
     ask = (' --chat' if (documents.get('by_kind') or {}).get('chat') else
            ' --fim_prefix=FILE:head.py --fim_suffix=FILE:tail.py' if documents.get('fim') else '')

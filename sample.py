@@ -112,7 +112,7 @@ def special_token(enc, name, what):
 def fill_in_the_middle(model, enc, prefix, suffix, args, generator, write=None):
     """The code between prefix and suffix, as the model was trained on it: prefix, suffix, then the middle
     (corpora.py's order)."""
-    special_token(enc, FIM_PREFIX, 'fill-in-the-middle')
+    special_token(enc, FIM_PREFIX, 'fill-in-the-middle')  # one line, not a KeyError, for a model without them
     # the three markers must stay in the context while the middle is written: code far from the gap goes first
     room = model.config.block_size - min(args.max_new_tokens, model.config.block_size // 4)
     return stream_sample(model, enc, encode_fim(enc, prefix, suffix, room), args, generator, write)

@@ -182,7 +182,7 @@ def prepare_dataset(cfg, job):
     Returns (dataset_dir, meta, tokenizer, what the data steps reported)."""
     out = cfg['out_dir']
     if cfg['dataset_dir']:
-        dataset_dir, data_info = cfg['dataset_dir'], {}
+        dataset_dir, data_info = cfg['dataset_dir'], data.saved_data_info(cfg['dataset_dir'])
     else:
         dataset_dir = out
         try:

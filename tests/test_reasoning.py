@@ -273,6 +273,23 @@ def test_a_trained_math_model_is_measured_after_training_and_by_sample_py(tmp_pa
     assert saved["levels"]["1"]["problems"] == 2 and os.path.exists(out / "loss.svg")
 
 
+@pytest.mark.slow
+def test_a_math_model_trained_on_a_prepared_folder_is_measured_on_problems_it_never_saw(tmp_path, monkeypatch):
+    prepared, out = str(tmp_path / "data"), str(tmp_path / "run")
+    data.prepare_data(math_config(), prepared, log=lambda *a: None)
+    seen = []
+    held_out = evaluate.held_out_problems
+    monkeypatch.setattr(evaluate, "held_out_problems", lambda seed, n, levels, prompts, generate:
+                        seen.append(set(prompts)) or held_out(seed, n, levels, prompts, generate))
+    train.main([f"--dataset_dir={prepared}", f"--out_dir={out}", "--max_iters=4", "--eval_interval=2",
+                "--eval_problems=2"] + TINY_MODEL_FLAGS)
+    # what the data steps reported there, as a run that makes its own data: a math model, measured as one
+    info = json.load(open(os.path.join(out, "generation_info.json")))
+    assert info["domain"] == "math" and set(info["math_eval"]) == {"1", "2", "3", "4", "5"}
+    trained = {r["prompt"] for r in read_jsonl(os.path.join(prepared, "dataset.jsonl"))}
+    assert seen == [trained] and trained  # the held-out problems avoid the prepared folder's
+
+
 def test_a_reply_cut_at_the_token_limit_is_truncated_not_wrong(server, tmp_path):
     # half the replies stop mid-solution, the other half finish with a wrong answer; both hit the limit
     def reply(body):
